@@ -1,0 +1,116 @@
+import { sql } from 'drizzle-orm';
+import {
+  bigint,
+  check,
+  index,
+  integer,
+  jsonb,
+  pgTable,
+  text,
+  uniqueIndex,
+  uuid,
+} from 'drizzle-orm/pg-core';
+import { counter, timestamps, timestamptz, tokenCount, usd } from './columns.js';
+import { agentMode, messageRole, sessionStatus } from './enums.js';
+import { profiles } from './profiles.js';
+
+/**
+ * One agent conversation. The figures (message count, tokens, cost, latency)
+ * are kept current by the database as messages and usage events arrive, so
+ * reading them never rescans the messages.
+ */
+export const agentSessions = pgTable(
+  'agent_sessions',
+  {
+    id: uuid().primaryKey().defaultRandom(),
+    userId: uuid()
+      .notNull()
+      .references(() => profiles.id, { onDelete: 'cascade' }),
+    agentMode: agentMode().notNull(),
+    title: text(),
+    model: text(),
+    status: sessionStatus().notNull().default('active'),
+    // What the client says about itself: workspace, editor, version.
+    clientMetadata: jsonb().notNull().default({}),
+    startedAt: timestamptz().notNull().defaultNow(),
+    lastActivityAt: timestamptz().notNull().defaultNow(),
+    endedAt: timestamptz(),
+    // Figures maintained by the database.
+    messageCount: counter(),
+    toolCallCount: counter(),
+    requestCount: counter(),
+    inputTokens: tokenCount(),
+    outputTokens: tokenCount(),
+    totalTokens: tokenCount(),
+    costUsd: usd().notNull().default('0'),
+    latencyMsSum: bigint({ mode: 'number' }).notNull().default(0),
+    latencyCount: counter(),
+    ...timestamps,
+  },
+  (t) => [
+    // A user's sessions, newest first.
+    index('agent_sessions_user_started_idx').on(t.userId, t.startedAt.desc()),
+    // Active sessions (the seed's query) and the idle-session sweep.
+    index('agent_sessions_active_idx').on(t.lastActivityAt).where(sql`${t.endedAt} is null`),
+    check('agent_sessions_title_length', sql`char_length(${t.title}) <= 500`),
+    check('agent_sessions_model_length', sql`char_length(${t.model}) <= 200`),
+    check('agent_sessions_ended_after_start', sql`${t.endedAt} >= ${t.startedAt}`),
+    check('agent_sessions_activity_after_start', sql`${t.lastActivityAt} >= ${t.startedAt}`),
+    // A session is active exactly while it has no end.
+    check('agent_sessions_status_matches_end', sql`(${t.status} = 'active') = (${t.endedAt} is null)`),
+    check(
+      'agent_sessions_figures_non_negative',
+      sql`${t.messageCount} >= 0 and ${t.toolCallCount} >= 0 and ${t.requestCount} >= 0
+        and ${t.inputTokens} >= 0 and ${t.outputTokens} >= 0 and ${t.totalTokens} >= 0
+        and ${t.costUsd} >= 0 and ${t.latencyMsSum} >= 0 and ${t.latencyCount} >= 0`,
+    ),
+  ],
+).enableRLS();
+
+export type AgentSession = typeof agentSessions.$inferSelect;
+export type NewAgentSession = typeof agentSessions.$inferInsert;
+
+/**
+ * Messages of a session in order. `seq` is 1, 2, 3, ... within a session with
+ * no gaps, assigned by the database. `user_id` is copied from the session so
+ * row-level security needs no join.
+ */
+export const agentMessages = pgTable(
+  'agent_messages',
+  {
+    id: bigint({ mode: 'number' }).primaryKey().generatedAlwaysAsIdentity(),
+    sessionId: uuid()
+      .notNull()
+      .references(() => agentSessions.id, { onDelete: 'cascade' }),
+    // Always the session's owner (set by the database); deleted with the session.
+    userId: uuid().notNull(),
+    seq: integer().notNull(),
+    role: messageRole().notNull(),
+    content: text().notNull(),
+    // Structured parts: tool calls and their results.
+    parts: jsonb(),
+    inputTokens: tokenCount(),
+    outputTokens: tokenCount(),
+    model: text(),
+    latencyMs: integer(),
+    createdAt: timestamptz().notNull().defaultNow(),
+  },
+  (t) => [
+    // Messages of a session in order; also serves the foreign key.
+    uniqueIndex('agent_messages_session_seq_key').on(t.sessionId, t.seq),
+    // Row-level security filters on the owner.
+    index('agent_messages_user_idx').on(t.userId),
+    check('agent_messages_seq_positive', sql`${t.seq} >= 1`),
+    check('agent_messages_content_length', sql`char_length(${t.content}) <= 1000000`),
+    check(
+      'agent_messages_not_empty',
+      sql`char_length(${t.content}) > 0 or ${t.parts} is not null`,
+    ),
+    check('agent_messages_model_length', sql`char_length(${t.model}) <= 200`),
+    check('agent_messages_tokens_non_negative', sql`${t.inputTokens} >= 0 and ${t.outputTokens} >= 0`),
+    check('agent_messages_latency_non_negative', sql`${t.latencyMs} >= 0`),
+  ],
+).enableRLS();
+
+export type AgentMessage = typeof agentMessages.$inferSelect;
+export type NewAgentMessage = typeof agentMessages.$inferInsert;

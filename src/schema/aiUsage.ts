@@ -1,0 +1,262 @@
+import { sql } from 'drizzle-orm';
+import {
+  bigint,
+  boolean,
+  check,
+  date,
+  index,
+  integer,
+  pgTable,
+  pgView,
+  primaryKey,
+  smallint,
+  text,
+  uniqueIndex,
+  uuid,
+} from 'drizzle-orm/pg-core';
+import { agentMessages, agentSessions } from './agentSessions.js';
+import { counter, timestamps, timestamptz, tokenCount, usd, usdPerMillionTokens } from './columns.js';
+import { agentMode, costSource, usageStatus } from './enums.js';
+import { profiles } from './profiles.js';
+import { quotaReservations } from './quotas.js';
+
+/**
+ * AI providers as data: a new provider is a row, not a schema change. Local
+ * providers (Ollama and the like) cost nothing, but their tokens still count.
+ */
+export const aiProviders = pgTable(
+  'ai_providers',
+  {
+    id: text().primaryKey(),
+    displayName: text().notNull(),
+    isLocal: boolean().notNull().default(false),
+    ...timestamps,
+  },
+  (t) => [
+    check('ai_providers_id_format', sql`${t.id} ~ '^[a-z0-9][a-z0-9_.-]{0,63}$'`),
+    check('ai_providers_display_name_length', sql`char_length(${t.displayName}) between 1 and 100`),
+  ],
+).enableRLS();
+
+export type AiProvider = typeof aiProviders.$inferSelect;
+export type NewAiProvider = typeof aiProviders.$inferInsert;
+
+/**
+ * Model prices in USD per million tokens, each in force from its
+ * `effective_from` until the next one for the same model. A price change is a
+ * new row; rows that events were charged at are never rewritten.
+ */
+export const modelPrices = pgTable(
+  'model_prices',
+  {
+    id: bigint({ mode: 'number' }).primaryKey().generatedAlwaysAsIdentity(),
+    provider: text()
+      .notNull()
+      .references(() => aiProviders.id, { onDelete: 'restrict', onUpdate: 'cascade' }),
+    model: text().notNull(),
+    effectiveFrom: timestamptz().notNull(),
+    inputPerMtok: usdPerMillionTokens().notNull(),
+    outputPerMtok: usdPerMillionTokens().notNull(),
+    cachedInputPerMtok: usdPerMillionTokens().notNull(),
+    cacheWritePerMtok: usdPerMillionTokens().notNull(),
+    reasoningPerMtok: usdPerMillionTokens().notNull(),
+    createdAt: timestamptz().notNull().defaultNow(),
+  },
+  (t) => [
+    // The price in force: the latest effective_from at or before the request.
+    uniqueIndex('model_prices_model_effective_key').on(t.provider, t.model, t.effectiveFrom),
+    check('model_prices_model_length', sql`char_length(${t.model}) between 1 and 200`),
+    check(
+      'model_prices_non_negative',
+      sql`${t.inputPerMtok} >= 0 and ${t.outputPerMtok} >= 0 and ${t.cachedInputPerMtok} >= 0
+        and ${t.cacheWritePerMtok} >= 0 and ${t.reasoningPerMtok} >= 0`,
+    ),
+  ],
+).enableRLS();
+
+export type ModelPrice = typeof modelPrices.$inferSelect;
+export type NewModelPrice = typeof modelPrices.$inferInsert;
+
+// Largest token count one request may report for one kind; more is a bug upstream.
+const maxTokensPerRequest = '100000000';
+
+/**
+ * One row per AI request. Written only by the `record_usage` function, which
+ * updates the daily aggregate, the session figures and any reservation in the
+ * same transaction. A retry with the same idempotency key returns the first event.
+ */
+export const aiUsageEvents = pgTable(
+  'ai_usage_events',
+  {
+    id: bigint({ mode: 'number' }).primaryKey().generatedAlwaysAsIdentity(),
+    userId: uuid()
+      .notNull()
+      .references(() => profiles.id, { onDelete: 'cascade' }),
+    sessionId: uuid().references(() => agentSessions.id, { onDelete: 'set null' }),
+    messageId: bigint({ mode: 'number' }).references(() => agentMessages.id, { onDelete: 'set null' }),
+    reservationId: uuid().references(() => quotaReservations.id, { onDelete: 'set null' }),
+    idempotencyKey: text().notNull(),
+    provider: text().notNull(),
+    model: text().notNull(),
+    agentMode: agentMode().notNull(),
+    inputTokens: tokenCount(),
+    outputTokens: tokenCount(),
+    cachedInputTokens: tokenCount(),
+    cacheWriteTokens: tokenCount(),
+    reasoningTokens: tokenCount(),
+    totalTokens: bigint({ mode: 'number' })
+      .notNull()
+      .generatedAlwaysAs(
+        sql`input_tokens + output_tokens + cached_input_tokens + cache_write_tokens + reasoning_tokens`,
+      ),
+    // Null only when the model has no price (cost_source = 'unpriced').
+    costUsd: usd(),
+    costSource: costSource().notNull(),
+    // The price row the cost was computed from; price rows are never rewritten.
+    priceId: bigint({ mode: 'number' }).references(() => modelPrices.id, { onDelete: 'restrict' }),
+    latencyMs: integer(),
+    status: usageStatus().notNull(),
+    errorCode: text(),
+    // When the request happened; decides the day, the price and the quota period.
+    occurredAt: timestamptz().notNull().defaultNow(),
+    createdAt: timestamptz().notNull().defaultNow(),
+  },
+  (t) => [
+    // Idempotency: one event per user and key; also serves the user foreign key.
+    uniqueIndex('ai_usage_events_user_key_key').on(t.userId, t.idempotencyKey),
+    // A user's recent events.
+    index('ai_usage_events_user_time_idx').on(t.userId, t.occurredAt.desc()),
+    // Foreign keys that are usually null: partial indexes stay small.
+    index('ai_usage_events_session_idx').on(t.sessionId).where(sql`${t.sessionId} is not null`),
+    index('ai_usage_events_message_idx').on(t.messageId).where(sql`${t.messageId} is not null`),
+    index('ai_usage_events_reservation_idx').on(t.reservationId).where(sql`${t.reservationId} is not null`),
+    index('ai_usage_events_price_idx').on(t.priceId).where(sql`${t.priceId} is not null`),
+    // Retention deletes the oldest events in batches.
+    index('ai_usage_events_occurred_at_idx').on(t.occurredAt),
+    check('ai_usage_events_key_length', sql`char_length(${t.idempotencyKey}) between 1 and 200`),
+    check('ai_usage_events_provider_length', sql`char_length(${t.provider}) between 1 and 64`),
+    check('ai_usage_events_model_length', sql`char_length(${t.model}) between 1 and 200`),
+    check(
+      'ai_usage_events_tokens_range',
+      sql.raw(`input_tokens between 0 and ${maxTokensPerRequest}
+        and output_tokens between 0 and ${maxTokensPerRequest}
+        and cached_input_tokens between 0 and ${maxTokensPerRequest}
+        and cache_write_tokens between 0 and ${maxTokensPerRequest}
+        and reasoning_tokens between 0 and ${maxTokensPerRequest}`),
+    ),
+    check('ai_usage_events_cost_non_negative', sql`${t.costUsd} >= 0`),
+    check(
+      'ai_usage_events_cost_known_unless_unpriced',
+      sql`(${t.costUsd} is null) = (${t.costSource} = 'unpriced')`,
+    ),
+    check('ai_usage_events_latency_non_negative', sql`${t.latencyMs} >= 0`),
+    check('ai_usage_events_error_code_length', sql`char_length(${t.errorCode}) <= 200`),
+  ],
+).enableRLS();
+
+export type UsageEvent = typeof aiUsageEvents.$inferSelect;
+export type NewUsageEvent = typeof aiUsageEvents.$inferInsert;
+
+/**
+ * Daily totals per user, provider, model and agent mode, updated in the same
+ * transaction as each event, so they stay exact. A user's writes are spread
+ * over a few `bucket` rows so that concurrent requests of one user do not
+ * queue on one row; readers sum over buckets (the seed's queries already do).
+ * Survives the retention of raw events.
+ */
+export const aiUsageDaily = pgTable(
+  'ai_usage_daily',
+  {
+    userId: uuid()
+      .notNull()
+      .references(() => profiles.id, { onDelete: 'cascade' }),
+    // The UTC day of the requests.
+    date: date({ mode: 'string' }).notNull(),
+    provider: text().notNull(),
+    model: text().notNull(),
+    agentMode: agentMode().notNull(),
+    bucket: smallint().notNull().default(0),
+    requestCount: counter(),
+    successCount: counter(),
+    errorCount: counter(),
+    cancelledCount: counter(),
+    // Requests recorded without a known cost.
+    unpricedCount: counter(),
+    inputTokens: tokenCount(),
+    outputTokens: tokenCount(),
+    cachedInputTokens: tokenCount(),
+    cacheWriteTokens: tokenCount(),
+    reasoningTokens: tokenCount(),
+    totalTokens: tokenCount(),
+    costUsd: usd().notNull().default('0'),
+    latencyMsSum: bigint({ mode: 'number' }).notNull().default(0),
+    latencyCount: counter(),
+    updatedAt: timestamptz().notNull().defaultNow(),
+  },
+  (t) => [
+    // One row per key; its prefix (user_id, date) serves the monthly queries and the foreign key.
+    primaryKey({
+      name: 'ai_usage_daily_pkey',
+      columns: [t.userId, t.date, t.provider, t.model, t.agentMode, t.bucket],
+    }),
+    check('ai_usage_daily_bucket_range', sql`${t.bucket} between 0 and 63`),
+    check(
+      'ai_usage_daily_non_negative',
+      sql`${t.requestCount} >= 0 and ${t.successCount} >= 0 and ${t.errorCount} >= 0
+        and ${t.cancelledCount} >= 0 and ${t.unpricedCount} >= 0
+        and ${t.inputTokens} >= 0 and ${t.outputTokens} >= 0 and ${t.cachedInputTokens} >= 0
+        and ${t.cacheWriteTokens} >= 0 and ${t.reasoningTokens} >= 0 and ${t.totalTokens} >= 0
+        and ${t.costUsd} >= 0 and ${t.latencyMsSum} >= 0 and ${t.latencyCount} >= 0`,
+    ),
+    check(
+      'ai_usage_daily_total_is_sum',
+      sql`${t.totalTokens} = ${t.inputTokens} + ${t.outputTokens} + ${t.cachedInputTokens}
+        + ${t.cacheWriteTokens} + ${t.reasoningTokens}`,
+    ),
+    check(
+      'ai_usage_daily_outcomes_add_up',
+      sql`${t.requestCount} = ${t.successCount} + ${t.errorCount} + ${t.cancelledCount}`,
+    ),
+  ],
+).enableRLS();
+
+export type UsageDaily = typeof aiUsageDaily.$inferSelect;
+
+/** Monthly figures, derived from the daily rows (RLS of the caller applies). */
+export const aiUsageMonthly = pgView('ai_usage_monthly', {
+  userId: uuid().notNull(),
+  month: date({ mode: 'string' }).notNull(),
+  provider: text().notNull(),
+  model: text().notNull(),
+  agentMode: agentMode().notNull(),
+  requestCount: bigint({ mode: 'number' }).notNull(),
+  successCount: bigint({ mode: 'number' }).notNull(),
+  errorCount: bigint({ mode: 'number' }).notNull(),
+  cancelledCount: bigint({ mode: 'number' }).notNull(),
+  unpricedCount: bigint({ mode: 'number' }).notNull(),
+  inputTokens: bigint({ mode: 'number' }).notNull(),
+  outputTokens: bigint({ mode: 'number' }).notNull(),
+  cachedInputTokens: bigint({ mode: 'number' }).notNull(),
+  cacheWriteTokens: bigint({ mode: 'number' }).notNull(),
+  reasoningTokens: bigint({ mode: 'number' }).notNull(),
+  totalTokens: bigint({ mode: 'number' }).notNull(),
+  costUsd: usd().notNull(),
+})
+  .with({ securityInvoker: true })
+  .as(sql`select user_id,
+      date_trunc('month', date)::date as month,
+      provider, model, agent_mode,
+      sum(request_count)::bigint as request_count,
+      sum(success_count)::bigint as success_count,
+      sum(error_count)::bigint as error_count,
+      sum(cancelled_count)::bigint as cancelled_count,
+      sum(unpriced_count)::bigint as unpriced_count,
+      sum(input_tokens)::bigint as input_tokens,
+      sum(output_tokens)::bigint as output_tokens,
+      sum(cached_input_tokens)::bigint as cached_input_tokens,
+      sum(cache_write_tokens)::bigint as cache_write_tokens,
+      sum(reasoning_tokens)::bigint as reasoning_tokens,
+      sum(total_tokens)::bigint as total_tokens,
+      sum(cost_usd) as cost_usd
+    from public.ai_usage_daily
+    group by user_id, date_trunc('month', date), provider, model, agent_mode`);

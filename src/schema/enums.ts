@@ -1,0 +1,37 @@
+import { pgEnum } from 'drizzle-orm/pg-core';
+
+// Each list is exported once as a const array: TypeScript types, validation
+// and the SQL enum all come from it.
+
+/** How the Witchcraft agent is working: reading code, chasing a bug, or writing code. */
+export const agentModes = ['understand', 'debug', 'implement'] as const;
+export type AgentMode = (typeof agentModes)[number];
+export const agentMode = pgEnum('agent_mode', agentModes);
+
+/** Outcome of one AI request. */
+export const usageStatuses = ['success', 'error', 'cancelled'] as const;
+export type UsageStatus = (typeof usageStatuses)[number];
+export const usageStatus = pgEnum('usage_status', usageStatuses);
+
+/**
+ * Where an event's cost came from: given by the caller, computed from the
+ * price table, zero because the model runs locally, or unknown (no price).
+ */
+export const costSources = ['given', 'price_table', 'free_local', 'unpriced'] as const;
+export type CostSource = (typeof costSources)[number];
+export const costSource = pgEnum('cost_source', costSources);
+
+/** Life of an agent session; every state but `active` is final. */
+export const sessionStatuses = ['active', 'completed', 'failed', 'cancelled', 'abandoned'] as const;
+export type SessionStatus = (typeof sessionStatuses)[number];
+export const sessionStatus = pgEnum('session_status', sessionStatuses);
+
+/** Who wrote a message in an agent conversation. */
+export const messageRoles = ['user', 'assistant', 'system', 'tool'] as const;
+export type MessageRole = (typeof messageRoles)[number];
+export const messageRole = pgEnum('message_role', messageRoles);
+
+/** Life of a quota reservation; only `active` ones hold quota. */
+export const reservationStatuses = ['active', 'settled', 'released', 'expired'] as const;
+export type ReservationStatus = (typeof reservationStatuses)[number];
+export const reservationStatus = pgEnum('reservation_status', reservationStatuses);

@@ -1,0 +1,145 @@
+import { sql } from 'drizzle-orm';
+import {
+  bigint,
+  boolean,
+  check,
+  index,
+  integer,
+  numeric,
+  pgTable,
+  smallint,
+  text,
+  uniqueIndex,
+  uuid,
+} from 'drizzle-orm/pg-core';
+import { timestamps, timestamptz, usd } from './columns.js';
+import { reservationStatus } from './enums.js';
+import { profiles } from './profiles.js';
+
+// Monthly cost limits are whole cents or finer.
+const usdLimit = () => numeric({ precision: 14, scale: 4 });
+
+/**
+ * Quota tiers are plain data: `free` is the default; others are rows, not
+ * code. Exactly one tier is the default for new users.
+ */
+export const quotaTiers = pgTable(
+  'quota_tiers',
+  {
+    id: text().primaryKey(),
+    name: text().notNull(),
+    description: text(),
+    monthlyTokenLimit: bigint({ mode: 'number' }).notNull(),
+    monthlyCostLimitUsd: usdLimit().notNull(),
+    dailyRequestLimit: integer().notNull(),
+    // Percentage of a limit at which the user is warned.
+    softLimitPercent: smallint().notNull().default(80),
+    isDefault: boolean().notNull().default(false),
+    ...timestamps,
+  },
+  (t) => [
+    // At most one default tier.
+    uniqueIndex('quota_tiers_one_default_key').on(t.isDefault).where(sql`${t.isDefault}`),
+    check('quota_tiers_id_format', sql`${t.id} ~ '^[a-z][a-z0-9_-]{0,39}$'`),
+    check('quota_tiers_name_length', sql`char_length(${t.name}) between 1 and 100`),
+    check(
+      'quota_tiers_limits_non_negative',
+      sql`${t.monthlyTokenLimit} >= 0 and ${t.monthlyCostLimitUsd} >= 0 and ${t.dailyRequestLimit} >= 0`,
+    ),
+    check('quota_tiers_soft_limit_range', sql`${t.softLimitPercent} between 1 and 100`),
+  ],
+).enableRLS();
+
+export type QuotaTier = typeof quotaTiers.$inferSelect;
+export type NewQuotaTier = typeof quotaTiers.$inferInsert;
+
+/**
+ * Each user's tier and effective limits. The plain limit columns are the
+ * effective values (the override when set, else the tier's), kept by the
+ * database so that readers, such as the seed's check-quota query, need no join.
+ */
+export const userQuotas = pgTable(
+  'user_quotas',
+  {
+    userId: uuid()
+      .primaryKey()
+      .references(() => profiles.id, { onDelete: 'cascade' }),
+    tierId: text()
+      .notNull()
+      .references(() => quotaTiers.id, { onDelete: 'restrict', onUpdate: 'cascade' }),
+    monthlyTokenLimit: bigint({ mode: 'number' }).notNull(),
+    monthlyCostLimitUsd: usdLimit().notNull(),
+    dailyRequestLimit: integer().notNull(),
+    softLimitPercent: smallint().notNull(),
+    // Per-user overrides; null means "the tier's value".
+    monthlyTokenLimitOverride: bigint({ mode: 'number' }),
+    monthlyCostLimitUsdOverride: usdLimit(),
+    dailyRequestLimitOverride: integer(),
+    softLimitPercentOverride: smallint(),
+    // Day of the month (UTC) on which the quota period starts; 1 is the calendar month.
+    resetDay: smallint().notNull().default(1),
+    ...timestamps,
+  },
+  (t) => [
+    // Serves the foreign key to tiers (tier changes re-derive limits).
+    index('user_quotas_tier_idx').on(t.tierId),
+    check(
+      'user_quotas_limits_non_negative',
+      sql`${t.monthlyTokenLimit} >= 0 and ${t.monthlyCostLimitUsd} >= 0 and ${t.dailyRequestLimit} >= 0
+        and ${t.monthlyTokenLimitOverride} >= 0 and ${t.monthlyCostLimitUsdOverride} >= 0
+        and ${t.dailyRequestLimitOverride} >= 0`,
+    ),
+    check(
+      'user_quotas_soft_limit_range',
+      sql`${t.softLimitPercent} between 1 and 100 and ${t.softLimitPercentOverride} between 1 and 100`,
+    ),
+    check('user_quotas_reset_day_range', sql`${t.resetDay} between 1 and 28`),
+  ],
+).enableRLS();
+
+export type UserQuota = typeof userQuotas.$inferSelect;
+export type NewUserQuota = typeof userQuotas.$inferInsert;
+
+/**
+ * Quota held for a request in flight: reserved before the AI call, then
+ * settled by the recorded usage or released. Only active, unexpired
+ * reservations count against the quota.
+ */
+export const quotaReservations = pgTable(
+  'quota_reservations',
+  {
+    id: uuid().primaryKey().defaultRandom(),
+    userId: uuid()
+      .notNull()
+      .references(() => profiles.id, { onDelete: 'cascade' }),
+    idempotencyKey: text().notNull(),
+    estimatedTokens: bigint({ mode: 'number' }).notNull(),
+    estimatedCostUsd: usd().notNull().default('0'),
+    status: reservationStatus().notNull().default('active'),
+    createdAt: timestamptz().notNull().defaultNow(),
+    expiresAt: timestamptz().notNull(),
+    // When it was settled, released or expired.
+    resolvedAt: timestamptz(),
+  },
+  (t) => [
+    // A retried reservation returns the first; also serves the foreign key.
+    uniqueIndex('quota_reservations_user_key_key').on(t.userId, t.idempotencyKey),
+    // The quota check sums a user's active reservations.
+    index('quota_reservations_active_idx')
+      .on(t.userId, t.expiresAt)
+      .where(sql`${t.status} = 'active'`),
+    check('quota_reservations_key_length', sql`char_length(${t.idempotencyKey}) between 1 and 200`),
+    check(
+      'quota_reservations_estimates_non_negative',
+      sql`${t.estimatedTokens} >= 0 and ${t.estimatedCostUsd} >= 0`,
+    ),
+    check('quota_reservations_expires_after_creation', sql`${t.expiresAt} > ${t.createdAt}`),
+    check(
+      'quota_reservations_resolved_when_final',
+      sql`(${t.status} = 'active') = (${t.resolvedAt} is null)`,
+    ),
+  ],
+).enableRLS();
+
+export type QuotaReservation = typeof quotaReservations.$inferSelect;
+export type NewQuotaReservation = typeof quotaReservations.$inferInsert;
