@@ -1,0 +1,99 @@
+import { randomBytes } from 'node:crypto';
+import postgres from 'postgres';
+import { sql, type SQL } from 'drizzle-orm';
+import { inject } from 'vitest';
+import { connectUrl, openPglite, type Connection } from '../../src/client.js';
+import { queryRows, type Db } from '../../src/db.js';
+import { runMigrations } from '../../src/migrate.js';
+import type { TargetInfo, TargetKind } from './target.js';
+
+/** A fresh, migrated database of its own for one test file. */
+export interface TestDatabase {
+  kind: TargetKind;
+  /** Drizzle client as the migrating role (postgres, superuser here): bypasses RLS. */
+  db: Db;
+  /** Raw SQL as the migrating role, rows back. */
+  rows<T = Record<string, unknown>>(query: SQL): Promise<T[]>;
+  /** One SQL statement with `$1` parameters, through the driver. */
+  query<T = Record<string, unknown>>(text: string, params?: unknown[]): Promise<T[]>;
+  /** Connection string of this file's database (server only): for extra connections. */
+  url?: string;
+  /** Another independent connection pool to the same database (server only). */
+  connect(max?: number): Connection;
+  close(): Promise<void>;
+}
+
+export function target(): TargetInfo {
+  return inject('target');
+}
+
+/** Why a test cannot run on PGlite: it needs several sessions at once, and PGlite is one. */
+export const needsServer = 'needs several concurrent connections; PGlite is a single-connection database';
+
+function withDatabase(url: string, database: string): string {
+  const u = new URL(url);
+  u.pathname = `/${database}`;
+  return u.toString();
+}
+
+/** Makes the database for one test file: a copy of the migrated template, or a new PGlite. */
+export async function freshDatabase(): Promise<TestDatabase> {
+  const info = target();
+  if (info.kind === 'pglite') {
+    const connection = await openPglite();
+    await runMigrations(connection);
+    return {
+      kind: 'pglite',
+      db: connection.db,
+      rows: (query) => queryRows(connection.db, query),
+      query: (text, params) => connection.query(text, params),
+      connect: () => {
+        throw new Error(`connect(): ${needsServer}`);
+      },
+      close: () => connection.close(),
+    };
+  }
+
+  const adminUrl = info.adminUrl!;
+  const name = `witchcraft_test_${randomBytes(6).toString('hex')}`;
+  const admin = postgres(adminUrl, { max: 1, onnotice: () => {} });
+  try {
+    await admin.unsafe(`create database "${name}" template "${info.templateDatabase}"`);
+  } finally {
+    await admin.end();
+  }
+  const url = withDatabase(adminUrl, name);
+  const main = connectUrl(url, { max: 4 });
+  const extra: Connection[] = [];
+  return {
+    kind: 'server',
+    db: main.db,
+    url,
+    rows: (query) => queryRows(main.db, query),
+    query: (text, params) => main.query(text, params),
+    connect: (max = 10) => {
+      const c = connectUrl(url, { max });
+      extra.push(c);
+      return c;
+    },
+    close: async () => {
+      await Promise.all(extra.map((c) => c.close()));
+      await main.close();
+      const dropper = postgres(adminUrl, { max: 1, onnotice: () => {} });
+      try {
+        await dropper.unsafe(`drop database if exists "${name}" with (force)`);
+      } finally {
+        await dropper.end();
+      }
+    },
+  };
+}
+
+/** Reads a Postgres error's SQLSTATE and message from whatever the driver threw (drizzle wraps it). */
+export function pgError(error: unknown): { code?: string; message: string; constraint?: string } {
+  let e: any = error;
+  while (e && !e.code && e.cause) e = e.cause;
+  return { code: e?.code, message: String(e?.message ?? error), constraint: e?.constraint_name ?? e?.constraint };
+}
+
+export { sql };
