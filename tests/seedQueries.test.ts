@@ -17,7 +17,11 @@ async function addDaily(
   cost: string,
   bucket = 0,
 ) {
-  const date = day === 'this month' ? sql`current_date` : sql`(date_trunc('month', current_date) - interval '1 day')::date`;
+  // Days are stored as their midnight in UTC (sessions here run in UTC, as on Supabase).
+  const date =
+    day === 'this month'
+      ? sql`date_trunc('day', now(), 'UTC')`
+      : sql`date_trunc('month', now(), 'UTC') - interval '1 day'`;
   await t.rows(sql`insert into ai_usage_daily
       (user_id, date, provider, model, agent_mode, bucket, request_count, success_count, input_tokens, total_tokens, cost_usd)
     values (${user}, ${date}, ${provider}, ${model}, 'debug', ${bucket}, 1, 1, ${tokens}, ${tokens}, ${cost})`);

@@ -4,6 +4,7 @@ import {
   boolean,
   check,
   date,
+
   index,
   integer,
   pgTable,
@@ -170,8 +171,12 @@ export const aiUsageDaily = pgTable(
     userId: uuid()
       .notNull()
       .references(() => profiles.id, { onDelete: 'cascade' }),
-    // The UTC day of the requests.
-    date: date({ mode: 'string' }).notNull(),
+    // The UTC day of the requests, as its midnight in UTC. A timestamptz rather
+    // than a date so that the seed's `date >= date_trunc('month', CURRENT_DATE)`
+    // compares like with like: that comparison is leakproof, so under RLS it
+    // still bounds the index scan (date >= timestamptz is not, and would read
+    // every day the user ever had).
+    date: timestamptz().notNull(),
     provider: text().notNull(),
     model: text().notNull(),
     agentMode: agentMode().notNull(),
@@ -200,6 +205,7 @@ export const aiUsageDaily = pgTable(
       columns: [t.userId, t.date, t.provider, t.model, t.agentMode, t.bucket],
     }),
     check('ai_usage_daily_bucket_range', sql`${t.bucket} between 0 and 63`),
+    check('ai_usage_daily_date_is_utc_midnight', sql`${t.date} = date_trunc('day', ${t.date}, 'UTC')`),
     check(
       'ai_usage_daily_non_negative',
       sql`${t.requestCount} >= 0 and ${t.successCount} >= 0 and ${t.errorCount} >= 0
@@ -244,7 +250,7 @@ export const aiUsageMonthly = pgView('ai_usage_monthly', {
 })
   .with({ securityInvoker: true })
   .as(sql`select user_id,
-      date_trunc('month', date)::date as month,
+      (date_trunc('month', date, 'UTC') at time zone 'UTC')::date as month,
       provider, model, agent_mode,
       sum(request_count)::bigint as request_count,
       sum(success_count)::bigint as success_count,
@@ -259,4 +265,4 @@ export const aiUsageMonthly = pgView('ai_usage_monthly', {
       sum(total_tokens)::bigint as total_tokens,
       sum(cost_usd) as cost_usd
     from public.ai_usage_daily
-    group by user_id, date_trunc('month', date), provider, model, agent_mode`);
+    group by user_id, date_trunc('month', date, 'UTC'), provider, model, agent_mode`);
