@@ -1,0 +1,139 @@
+// The operations the benchmark measures, and their baselines, as SQL.
+import type { Sql } from './runner.js';
+
+/**
+ * Installs `bench.time_query`: runs a query (taking a user id as $1) over many
+ * users inside the server, optionally as an API role with that user's JWT
+ * claims, and returns the median and p95 of its execution time and of its
+ * planning time, as EXPLAIN ANALYZE reports them. Execution is what a service
+ * with prepared statements pays per call; planning is reported apart.
+ */
+export async function installTimer(sql: Sql): Promise<void> {
+  await sql.unsafe(`create schema if not exists bench`);
+  await sql.unsafe(`grant usage on schema bench to authenticated, service_role`);
+  await sql.unsafe(`create or replace function bench.time_query(q text, users uuid[], reps int, as_role text)
+    returns table (p50 float8, p95 float8, plan_p50 float8)
+    language plpgsql as $$
+    declare
+      plan json;
+      exec_ms float8[] := '{}';
+      plan_ms float8[] := '{}';
+      who uuid;
+    begin
+      for i in 1..reps loop
+        who := users[1 + (i % array_length(users, 1))];
+        if as_role is not null then
+          perform set_config('role', as_role, true);
+          perform set_config('request.jwt.claims', json_build_object('sub', who, 'role', as_role)::text, true);
+        end if;
+        execute 'explain (analyze, timing off, summary on, format json) ' || q into plan using who;
+        exec_ms := exec_ms || (plan -> 0 ->> 'Execution Time')::float8;
+        plan_ms := plan_ms || (plan -> 0 ->> 'Planning Time')::float8;
+        if as_role is not null then
+          perform set_config('role', 'postgres', true);
+        end if;
+      end loop;
+      return query
+        select (select percentile_cont(0.5) within group (order by s) from unnest(exec_ms) s),
+               (select percentile_cont(0.95) within group (order by s) from unnest(exec_ms) s),
+               (select percentile_cont(0.5) within group (order by s) from unnest(plan_ms) s);
+    end $$`);
+}
+
+/** Median and p95 execution time (ms) of `q` (the user as $1) inside the server, and median planning time. */
+export async function timeServerSide(sql: Sql, q: string, users: string[], reps: number, asRole?: 'authenticated' | 'service_role') {
+  const [row] = await sql.begin(async (tx) =>
+    tx.unsafe<{ p50: number; p95: number; plan_p50: number }[]>(
+      `select p50, p95, plan_p50 from bench.time_query($1, $2::uuid[], $3, $4)`,
+      [q, users, reps, asRole ?? null],
+    ),
+  );
+  return { p50: Number(row!.p50), p95: Number(row!.p95), planP50: Number(row!.plan_p50) };
+}
+
+/** EXPLAIN ANALYZE of `q` for one user, as the given role. */
+export async function explain(sql: Sql, q: string, user: string, role: 'authenticated' | 'service_role'): Promise<string> {
+  return sql.begin(async (tx) => {
+    await tx.unsafe(`select set_config('role', $1, true), set_config('request.jwt.claims', $2, true)`, [
+      role,
+      JSON.stringify({ sub: user, role }),
+    ]);
+    const rows = await tx.unsafe<{ 'QUERY PLAN': string }[]>(`explain (analyze, costs off, summary off) ${q}`, [user]);
+    return rows.map((r) => r['QUERY PLAN']).join('\n');
+  });
+}
+
+/** One active session per entry of `users` (the same user may appear several times). */
+export async function openSessions(sql: Sql, users: string[]): Promise<string[]> {
+  const rows = await sql.unsafe<{ id: string }[]>(
+    `insert into agent_sessions (user_id, agent_mode, title, model)
+     select u, 'implement', 'bench', 'claude-sonnet-4' from unnest($1::uuid[]) u
+     returning id`,
+    [users],
+  );
+  return rows.map((r) => r.id);
+}
+
+// ---- baselines ---------------------------------------------------------------
+
+/** The floor for recording: one plain single-row insert into the events table. */
+export function bareUsageInsert(sql: Sql, user: string, i: number) {
+  return sql.unsafe(
+    `insert into ai_usage_events
+       (user_id, idempotency_key, provider, model, agent_mode, input_tokens, output_tokens, cost_usd, cost_source, status, latency_ms)
+     values ($1, $2, 'anthropic', 'claude-sonnet-4', 'implement', 1200, 300, 0.0072, 'given', 'success', 900)`,
+    [user, `bare-${i}`],
+  );
+}
+
+/** The floor for appending: one plain insert into agent_messages with the sequence given by the caller. */
+export function bareMessageInsert(sql: Sql, session: string, user: string, i: number) {
+  return sql.unsafe(
+    `insert into agent_messages (session_id, user_id, seq, role, content, output_tokens, latency_ms)
+     values ($1, $2, $3, 'assistant', 'Here is the fix: handle the empty list before indexing.', 40, 800)`,
+    [session, user, i + 1],
+  );
+}
+
+/** Runs `fn` with the user triggers of agent_messages off, so the baseline is a bare insert (foreign keys still checked). */
+export async function withMessageTriggersOff<T>(sql: Sql, fn: () => Promise<T>): Promise<T> {
+  await sql.unsafe(`alter table agent_messages disable trigger user`);
+  try {
+    return await fn();
+  } finally {
+    await sql.unsafe(`alter table agent_messages enable trigger user`);
+  }
+}
+
+// ---- the measured operations --------------------------------------------------
+
+/** Active reservations made ahead, so each measured record_usage call also settles one. */
+export async function prepareReservations(sql: Sql, users: string[], perUser: number): Promise<string[][]> {
+  throw new Error('prepareReservations: wire to the reservation table after the usage branch lands');
+}
+
+export function recordUsage(sql: Sql, user: string, session: string, reservation: string | null, i: number): Promise<unknown> {
+  throw new Error('recordUsage: wire to record_usage after the usage branch lands');
+}
+
+export function appendMessage(sql: Sql, session: string, user: string, i: number): Promise<unknown> {
+  throw new Error('appendMessage: wire to the sessions branch');
+}
+
+export const quotaStatusSql = `select 1 where $1::uuid is not null`;
+
+export async function timeReserve(sql: Sql, users: string[], reps: number) {
+  throw new Error('timeReserve: wire to reserve_quota');
+  return { p50: 0, p95: 0 };
+}
+
+/** The seed's monthly-usage query, unchanged. */
+export { monthlyUsageQuery as monthlyUsageSql } from '../src/queries/seedExamples.js';
+
+/** A user's sessions, newest first, relying on RLS alone for the filter ($1 unused). */
+export const listSessionsRlsSql = `select id, agent_mode, title, status, started_at, message_count, total_tokens, cost_usd
+  from agent_sessions where $1::uuid is not null order by started_at desc limit 20`;
+
+/** The same list with the filter spelled out, for service_role. */
+export const listSessionsFilteredSql = `select id, agent_mode, title, status, started_at, message_count, total_tokens, cost_usd
+  from agent_sessions where user_id = $1 order by started_at desc limit 20`;

@@ -1,0 +1,185 @@
+// npm run bench [-- --quick] : the hot paths against a PostgreSQL server,
+// each figure next to a baseline measured in the same run. Prints a table and
+// writes bench/results/latest.json. See bench/README.md for the targets.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import postgres from 'postgres';
+import { parseArgs } from './args.js';
+import { createBenchDatabase } from './database.js';
+import { createUsers, loadHistory, loadPrices } from './load.js';
+import * as ops from './operations.js';
+import { runLoad, type LoadResult } from './runner.js';
+import { fmt } from './stats.js';
+
+interface Figure {
+  name: string;
+  measured: number;
+  baseline: number;
+  ratio: number;
+  /** The ratio must be at least (higher is better) or at most (lower is better) this. */
+  target: string;
+  pass: boolean;
+  unit: string;
+  detail: string;
+}
+
+const opts = parseArgs(process.argv.slice(2));
+const log = (line: string) => console.log(line);
+const figures: Figure[] = [];
+const plans: Record<string, string> = {};
+const started = Date.now();
+
+function throughputFigure(name: string, measured: LoadResult, baseline: LoadResult, atLeast: number) {
+  const ratio = measured.perSecond / baseline.perSecond;
+  figures.push({
+    name,
+    measured: measured.perSecond,
+    baseline: baseline.perSecond,
+    ratio,
+    target: `>= ${atLeast}`,
+    pass: ratio >= atLeast,
+    unit: 'ops/s',
+    detail: `p50 ${fmt(measured.p50Ms)} / p95 ${fmt(measured.p95Ms)} ms (baseline p50 ${fmt(baseline.p50Ms)} / p95 ${fmt(baseline.p95Ms)} ms)`,
+  });
+}
+
+function latencyFigure(name: string, measured: number, baseline: number, atMost: number, extra: { absMs?: number; detail: string }) {
+  const ratio = measured / baseline;
+  const underAbs = extra.absMs === undefined || measured < extra.absMs;
+  figures.push({
+    name,
+    measured,
+    baseline,
+    ratio,
+    target: `<= ${atMost}${extra.absMs !== undefined ? ` and < ${extra.absMs} ms` : ''}`,
+    pass: ratio <= atMost && underAbs,
+    unit: 'ms p50',
+    detail: extra.detail,
+  });
+}
+
+const db = await createBenchDatabase(opts.serverUrl);
+log(`bench: database ready (${opts.quick ? 'quick' : 'full'} run, ${opts.connections} connections, ${opts.seconds}s per figure)`);
+const admin = postgres(db.url, { max: 1, onnotice: () => {} });
+try {
+  await ops.installTimer(admin);
+  await loadPrices(admin);
+  const c = opts.connections;
+
+  // ---- 1. recording usage vs a bare insert, 8 users on 8 connections --------
+  const writers = await createUsers(admin, c, 'writer');
+  const writerSessions = await ops.openSessions(admin, writers);
+  const capacity = Math.ceil(opts.seconds * 6_000) + 5_000;
+  const bare = await runLoad(db.url, c, opts.seconds, (sql, w, i) => ops.bareUsageInsert(sql, writers[w]!, i));
+  const reservations = await ops.prepareReservations(admin, writers, capacity);
+  const record = await runLoad(db.url, c, opts.seconds, (sql, w, i) =>
+    ops.recordUsage(sql, writers[w]!, writerSessions[w]!, reservations[w]!.pop() ?? null, i),
+  );
+  throughputFigure('1. record usage vs bare event insert', record, bare, 0.6);
+
+  // ---- 2. one hot user on 8 connections vs 8 different users ----------------
+  const [hot] = await createUsers(admin, 1, 'hot');
+  const hotSessions = await ops.openSessions(admin, Array(c).fill(hot!));
+  const hotReservations = await ops.prepareReservations(admin, Array(c).fill(hot!), capacity);
+  const hotRecord = await runLoad(db.url, c, opts.seconds, (sql, w, i) =>
+    ops.recordUsage(sql, hot!, hotSessions[w]!, hotReservations[w]!.pop() ?? null, i),
+  );
+  throughputFigure('2. one hot user vs 8 users (record usage)', hotRecord, record, 0.5);
+
+  // ---- 5. appending a message vs a bare insert ------------------------------
+  const appenders = await createUsers(admin, c, 'appender');
+  const appendSessions = await ops.openSessions(admin, appenders);
+  const bareMessages = await ops.withMessageTriggersOff(admin, () =>
+    runLoad(db.url, c, opts.seconds, (sql, w, i) => ops.bareMessageInsert(sql, appendSessions[w]!, appenders[w]!, i)),
+  );
+  const appendSessions2 = await ops.openSessions(admin, appenders);
+  const append = await runLoad(db.url, c, opts.seconds, (sql, w, i) =>
+    ops.appendMessage(sql, appendSessions2[w]!, appenders[w]!, i),
+  );
+  throughputFigure('5. append message vs bare message insert', append, bareMessages, 0.6);
+
+  // ---- 3. quota status and reservation: small history vs large -------------
+  const crowd = await createUsers(admin, opts.users, 'user');
+  log(`bench: small history (${opts.smallEvents} events)`);
+  await loadHistory(admin, crowd, opts.smallEvents, log, 0);
+  const probe = crowd.slice(0, Math.min(100, crowd.length));
+  const statusSmall = await ops.timeServerSide(admin, ops.quotaStatusSql, probe, opts.repetitions);
+  const reserveSmall = await ops.timeReserve(admin, probe, opts.repetitions);
+  log(`bench: large history (${opts.largeEvents} events across ${opts.users} users)`);
+  await loadHistory(admin, crowd, opts.largeEvents - opts.smallEvents, log, 20);
+  const statusLarge = await ops.timeServerSide(admin, ops.quotaStatusSql, probe, opts.repetitions);
+  const reserveLarge = await ops.timeReserve(admin, probe, opts.repetitions);
+  latencyFigure(`3a. quota status at ${opts.largeEvents} vs ${opts.smallEvents} events`, statusLarge.p50, statusSmall.p50, 1.25, {
+    absMs: 1,
+    detail: `server-side p95 ${fmt(statusLarge.p95)} ms (small history p95 ${fmt(statusSmall.p95)} ms)`,
+  });
+  latencyFigure(`3b. reserve quota at ${opts.largeEvents} vs ${opts.smallEvents} events`, reserveLarge.p50, reserveSmall.p50, 1.25, {
+    absMs: 1,
+    detail: `server-side p95 ${fmt(reserveLarge.p95)} ms (small history p95 ${fmt(reserveSmall.p95)} ms)`,
+  });
+
+  // ---- 4. RLS: as the signed-in user vs service_role with a filter --------
+  const monthlyRls = await ops.timeServerSide(admin, ops.monthlyUsageSql, crowd.slice(0, 500), opts.repetitions, 'authenticated');
+  const monthlyService = await ops.timeServerSide(admin, ops.monthlyUsageSql, crowd.slice(0, 500), opts.repetitions, 'service_role');
+  latencyFigure('4a. monthly usage (seed query): RLS vs service_role', monthlyRls.p50, monthlyService.p50, 1.2, {
+    detail: `server-side p95 ${fmt(monthlyRls.p95)} ms vs ${fmt(monthlyService.p95)} ms`,
+  });
+  const listRls = await ops.timeServerSide(admin, ops.listSessionsRlsSql, crowd.slice(0, 500), opts.repetitions, 'authenticated');
+  const listService = await ops.timeServerSide(admin, ops.listSessionsFilteredSql, crowd.slice(0, 500), opts.repetitions, 'service_role');
+  latencyFigure('4b. list sessions: RLS vs service_role + filter', listRls.p50, listService.p50, 1.2, {
+    detail: `server-side p95 ${fmt(listRls.p95)} ms vs ${fmt(listService.p95)} ms`,
+  });
+
+  // ---- plans of the reads ---------------------------------------------------
+  const someone = crowd[0]!;
+  plans['quota status'] = await ops.explain(admin, ops.quotaStatusSql, someone, 'service_role');
+  plans['monthly usage (seed query) as the user'] = await ops.explain(admin, ops.monthlyUsageSql, someone, 'authenticated');
+  plans['list sessions as the user (RLS only)'] = await ops.explain(admin, ops.listSessionsRlsSql, someone, 'authenticated');
+  plans['list sessions as service_role + filter'] = await ops.explain(admin, ops.listSessionsFilteredSql, someone, 'service_role');
+} finally {
+  await admin.end();
+  if (!opts.keep) await db.drop();
+}
+
+// ---- report ----------------------------------------------------------------
+for (const [name, plan] of Object.entries(plans)) {
+  log(`\nEXPLAIN ${name}:\n${plan.replace(/^/gm, '  ')}`);
+}
+const header = ['figure', 'measured', 'baseline', 'ratio', 'target', 'pass'];
+const rows = figures.map((f) => [
+  f.name,
+  `${fmt(f.measured)} ${f.unit}`,
+  `${fmt(f.baseline)} ${f.unit}`,
+  fmt(f.ratio),
+  f.target,
+  f.pass ? 'yes' : 'NO',
+]);
+const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+const line = (cells: string[]) => cells.map((cell, i) => cell.padEnd(widths[i]!)).join('  ');
+log('');
+log(line(header));
+log(widths.map((w) => '-'.repeat(w)).join('  '));
+for (const row of rows) log(line(row));
+for (const f of figures) log(`  ${f.name}: ${f.detail}`);
+log(`\nbench: ${figures.filter((f) => f.pass).length}/${figures.length} targets met in ${fmt((Date.now() - started) / 1000)} s`);
+
+const out = join(dirname(fileURLToPath(import.meta.url)), 'results', 'latest.json');
+mkdirSync(dirname(out), { recursive: true });
+writeFileSync(
+  out,
+  JSON.stringify(
+    {
+      when: new Date().toISOString(),
+      mode: opts.quick ? 'quick' : 'full',
+      options: { ...opts, serverUrl: undefined },
+      targets: figures.map(({ name, measured, baseline, ratio, target, pass, unit, detail }) => ({
+        name, measured, baseline, ratio, target, pass, unit, detail,
+      })),
+      plans,
+    },
+    null,
+    2,
+  ) + '\n',
+);
+log(`bench: wrote ${out}`);

@@ -1,0 +1,75 @@
+import postgres from 'postgres';
+import { quantile } from './stats.js';
+
+export type Sql = postgres.Sql;
+
+/** Throughput and client-side latency of one operation run from several connections. */
+export interface LoadResult {
+  operations: number;
+  seconds: number;
+  perSecond: number;
+  p50Ms: number;
+  p95Ms: number;
+}
+
+/**
+ * Runs `op` in a loop on `connections` connections (one postgres.js client
+ * each, so every worker is one database session) for `seconds`, after a short
+ * warm-up. `op(sql, worker, i)` gets the worker's client, its number and a
+ * counter unique across the run.
+ */
+export async function runLoad(
+  url: string,
+  connections: number,
+  seconds: number,
+  op: (sql: Sql, worker: number, i: number) => Promise<unknown>,
+  warmupSeconds = Math.min(1, seconds / 5),
+): Promise<LoadResult> {
+  const clients = Array.from({ length: connections }, () => postgres(url, { max: 1, onnotice: () => {} }));
+  let counter = 0;
+  try {
+    // Warm-up: open the sessions, prepare statements, fill caches.
+    const warmEnd = Date.now() + warmupSeconds * 1000;
+    await Promise.all(
+      clients.map(async (sql, worker) => {
+        while (Date.now() < warmEnd) await op(sql, worker, counter++);
+      }),
+    );
+    const latencies: number[] = [];
+    let operations = 0;
+    const start = performance.now();
+    const end = start + seconds * 1000;
+    await Promise.all(
+      clients.map(async (sql, worker) => {
+        while (performance.now() < end) {
+          const t0 = performance.now();
+          await op(sql, worker, counter++);
+          latencies.push(performance.now() - t0);
+          operations++;
+        }
+      }),
+    );
+    const elapsed = (performance.now() - start) / 1000;
+    return {
+      operations,
+      seconds: elapsed,
+      perSecond: operations / elapsed,
+      p50Ms: quantile(latencies, 0.5),
+      p95Ms: quantile(latencies, 0.95),
+    };
+  } finally {
+    await Promise.all(clients.map((c) => c.end({ timeout: 5 })));
+  }
+}
+
+/** Median and p95 of `runs` sequential executions of `op` on one connection, client-side, in ms. */
+export async function timeSequential(sql: Sql, runs: number, op: (i: number) => Promise<unknown>) {
+  for (let i = 0; i < Math.min(20, runs); i++) await op(-1 - i);
+  const samples: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const t0 = performance.now();
+    await op(i);
+    samples.push(performance.now() - t0);
+  }
+  return { p50Ms: quantile(samples, 0.5), p95Ms: quantile(samples, 0.95) };
+}
