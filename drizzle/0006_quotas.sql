@@ -1,1 +1,263 @@
--- Custom SQL migration file, put your code below! --
+-- Quotas: effective limits kept from tier + overrides, the current period,
+-- quota status, and reservations that never grant more than the limit.
+
+-- user_quotas' plain limit columns are the effective limits: the user's
+-- override where set, else the tier's. Computed on every write.
+create or replace function private.user_quotas_effective_limits()
+returns trigger
+language plpgsql
+set search_path = ''
+as $$
+declare
+  v_tier public.quota_tiers%rowtype;
+begin
+  select * into v_tier from public.quota_tiers t where t.id = new.tier_id;
+  if not found then
+    perform private.bad_input('tier_id', format('unknown tier %L', new.tier_id), '23503');
+  end if;
+  new.monthly_token_limit := coalesce(new.monthly_token_limit_override, v_tier.monthly_token_limit);
+  new.monthly_cost_limit_usd := coalesce(new.monthly_cost_limit_usd_override, v_tier.monthly_cost_limit_usd);
+  new.daily_request_limit := coalesce(new.daily_request_limit_override, v_tier.daily_request_limit);
+  new.soft_limit_percent := coalesce(new.soft_limit_percent_override, v_tier.soft_limit_percent);
+  return new;
+end;
+$$;
+--> statement-breakpoint
+revoke execute on function private.user_quotas_effective_limits() from public, anon, authenticated;
+--> statement-breakpoint
+create trigger user_quotas_effective_limits before insert or update on public.user_quotas
+  for each row execute function private.user_quotas_effective_limits();
+--> statement-breakpoint
+-- A tier's new limits reach every user on it (the trigger above recomputes).
+create or replace function private.quota_tiers_propagate_limits()
+returns trigger
+language plpgsql
+set search_path = ''
+as $$
+begin
+  update public.user_quotas q set tier_id = q.tier_id where q.tier_id = new.id;
+  return null;
+end;
+$$;
+--> statement-breakpoint
+revoke execute on function private.quota_tiers_propagate_limits() from public, anon, authenticated;
+--> statement-breakpoint
+create trigger quota_tiers_propagate_limits
+  after update of monthly_token_limit, monthly_cost_limit_usd, daily_request_limit, soft_limit_percent
+  on public.quota_tiers
+  for each row execute function private.quota_tiers_propagate_limits();
+--> statement-breakpoint
+-- Start of the quota period containing p_at: the last p_reset_day (1..28) of
+-- a month at or before p_at, midnight UTC. Reset day 1 is the calendar month.
+create or replace function private.quota_period_start(p_reset_day integer, p_at timestamptz)
+returns timestamptz
+language sql
+immutable
+set search_path = ''
+as $$
+  select case
+    when (p_at at time zone 'UTC') >= date_trunc('month', p_at at time zone 'UTC') + make_interval(days => p_reset_day - 1)
+      then (date_trunc('month', p_at at time zone 'UTC') + make_interval(days => p_reset_day - 1)) at time zone 'UTC'
+    else (date_trunc('month', p_at at time zone 'UTC') - interval '1 month' + make_interval(days => p_reset_day - 1)) at time zone 'UTC'
+  end
+$$;
+--> statement-breakpoint
+revoke execute on function private.quota_period_start(integer, timestamptz) from public, anon;
+--> statement-breakpoint
+grant execute on function private.quota_period_start(integer, timestamptz) to authenticated, service_role;
+--> statement-breakpoint
+-- Quota status for the current period: limits, used, reserved, remaining,
+-- percentages and soft/hard flags. Reads only the period's daily rows and the
+-- user's active reservations, so it costs the same whatever the history.
+-- Runs with the caller's rights: a user gets their own row and nothing for
+-- anybody else (RLS), service_role any user's.
+create or replace function public.get_quota_status(p_user_id uuid default auth.uid())
+returns table (
+  user_id uuid, tier_id text, period_start timestamptz, period_end timestamptz,
+  monthly_token_limit bigint, tokens_used bigint, tokens_reserved bigint, tokens_remaining bigint, tokens_percent numeric,
+  monthly_cost_limit_usd numeric, cost_used_usd numeric, cost_reserved_usd numeric, cost_remaining_usd numeric, cost_percent numeric,
+  daily_request_limit integer, requests_today bigint, requests_reserved bigint, requests_remaining bigint,
+  soft_limit_percent smallint, soft_limit_reached boolean, hard_limit_reached boolean)
+language sql
+stable
+set search_path = ''
+as $$
+  with q as (
+    select uq.*, private.quota_period_start(uq.reset_day, now()) as p_start
+    from public.user_quotas uq where uq.user_id = p_user_id
+  ),
+  used as (
+    select coalesce(sum(d.total_tokens), 0)::bigint as tokens, coalesce(sum(d.cost_usd), 0) as cost
+    from public.ai_usage_daily d, q
+    where d.user_id = p_user_id and d.date >= q.p_start
+  ),
+  today as (
+    select coalesce(sum(d.request_count), 0)::bigint as requests
+    from public.ai_usage_daily d
+    where d.user_id = p_user_id and d.date = date_trunc('day', now(), 'UTC')
+  ),
+  held as (
+    select coalesce(sum(r.estimated_tokens), 0)::bigint as tokens, coalesce(sum(r.estimated_cost_usd), 0) as cost,
+           count(*)::bigint as requests
+    from public.quota_reservations r
+    where r.user_id = p_user_id and r.status = 'active' and r.expires_at > now()
+  ),
+  f as (
+    select q.user_id, q.tier_id, q.p_start,
+      ((q.p_start at time zone 'UTC') + interval '1 month') at time zone 'UTC' as p_end,
+      q.monthly_token_limit, used.tokens as tokens_used, held.tokens as tokens_reserved,
+      q.monthly_cost_limit_usd, used.cost as cost_used, held.cost as cost_reserved,
+      q.daily_request_limit, today.requests as requests_today, held.requests as requests_reserved,
+      q.soft_limit_percent
+    from q, used, today, held
+  )
+  select f.user_id, f.tier_id, f.p_start, f.p_end,
+    f.monthly_token_limit, f.tokens_used, f.tokens_reserved,
+    greatest(f.monthly_token_limit - f.tokens_used - f.tokens_reserved, 0),
+    case when f.monthly_token_limit > 0 then round(100.0 * (f.tokens_used + f.tokens_reserved) / f.monthly_token_limit, 2) else 100 end,
+    f.monthly_cost_limit_usd, f.cost_used, f.cost_reserved,
+    greatest(f.monthly_cost_limit_usd - f.cost_used - f.cost_reserved, 0),
+    case when f.monthly_cost_limit_usd > 0 then round(100.0 * (f.cost_used + f.cost_reserved) / f.monthly_cost_limit_usd, 2) else 100 end,
+    f.daily_request_limit, f.requests_today, f.requests_reserved,
+    greatest(f.daily_request_limit - f.requests_today - f.requests_reserved, 0),
+    f.soft_limit_percent,
+    (f.tokens_used + f.tokens_reserved) * 100 >= f.monthly_token_limit * f.soft_limit_percent
+      or (f.cost_used + f.cost_reserved) * 100 >= f.monthly_cost_limit_usd * f.soft_limit_percent
+      or (f.requests_today + f.requests_reserved) * 100 >= f.daily_request_limit::bigint * f.soft_limit_percent,
+    f.tokens_used + f.tokens_reserved >= f.monthly_token_limit
+      or f.cost_used + f.cost_reserved >= f.monthly_cost_limit_usd
+      or f.requests_today + f.requests_reserved >= f.daily_request_limit
+  from f
+$$;
+--> statement-breakpoint
+revoke execute on function public.get_quota_status(uuid) from public, anon;
+--> statement-breakpoint
+grant execute on function public.get_quota_status(uuid) to authenticated, service_role;
+--> statement-breakpoint
+-- Holds quota for a request about to be made. Returns granted or refused (with
+-- the limit that refused it) as data, never as an exception. The user's quota
+-- row is locked for the decision, so concurrent reservations of one user are
+-- decided one after another and never grant more than the limit together.
+-- A retry with the same key returns the first reservation.
+create or replace function public.reserve_quota(
+  p_user_id uuid,
+  p_idempotency_key text,
+  p_estimated_tokens bigint,
+  p_estimated_cost_usd numeric default 0,
+  p_ttl interval default interval '5 minutes')
+returns table (
+  granted boolean, reason text, reservation_id uuid, expires_at timestamptz,
+  tokens_remaining bigint, cost_remaining_usd numeric, requests_remaining bigint)
+language plpgsql
+set search_path = ''
+as $$
+declare
+  v_existing public.quota_reservations%rowtype;
+  v_status record;
+  v_id uuid;
+  v_expires timestamptz;
+begin
+  if p_user_id is null then perform private.bad_input('user_id', 'is required'); end if;
+  if p_idempotency_key is null or char_length(p_idempotency_key) not between 1 and 200 then
+    perform private.bad_input('idempotency_key', 'must be 1 to 200 characters');
+  end if;
+  if p_estimated_tokens is null or p_estimated_tokens not between 0 and 100000000 then
+    perform private.bad_input('estimated_tokens', 'must be between 0 and 100000000');
+  end if;
+  if p_estimated_cost_usd is null or p_estimated_cost_usd < 0 then
+    perform private.bad_input('estimated_cost_usd', 'must not be negative');
+  end if;
+  if p_ttl is null or p_ttl < interval '1 second' or p_ttl > interval '1 day' then
+    perform private.bad_input('ttl', 'must be between 1 second and 1 day');
+  end if;
+
+  -- One decision at a time per user.
+  perform 1 from public.user_quotas uq where uq.user_id = p_user_id for update;
+  if not found then
+    perform private.bad_input('user_id', 'has no quota (no such user)', '23503');
+  end if;
+
+  select * into v_existing from public.quota_reservations r
+  where r.user_id = p_user_id and r.idempotency_key = p_idempotency_key;
+  if found then
+    select * into v_status from public.get_quota_status(p_user_id);
+    return query select v_existing.status in ('active', 'settled'), 'duplicate'::text, v_existing.id, v_existing.expires_at,
+      v_status.tokens_remaining, v_status.cost_remaining_usd, v_status.requests_remaining;
+    return;
+  end if;
+
+  select * into v_status from public.get_quota_status(p_user_id);
+  if v_status.tokens_used + v_status.tokens_reserved + p_estimated_tokens > v_status.monthly_token_limit then
+    return query select false, 'monthly_token_limit'::text, null::uuid, null::timestamptz,
+      v_status.tokens_remaining, v_status.cost_remaining_usd, v_status.requests_remaining;
+    return;
+  end if;
+  if v_status.cost_used_usd + v_status.cost_reserved_usd + p_estimated_cost_usd > v_status.monthly_cost_limit_usd then
+    return query select false, 'monthly_cost_limit_usd'::text, null::uuid, null::timestamptz,
+      v_status.tokens_remaining, v_status.cost_remaining_usd, v_status.requests_remaining;
+    return;
+  end if;
+  if v_status.requests_today + v_status.requests_reserved + 1 > v_status.daily_request_limit then
+    return query select false, 'daily_request_limit'::text, null::uuid, null::timestamptz,
+      v_status.tokens_remaining, v_status.cost_remaining_usd, v_status.requests_remaining;
+    return;
+  end if;
+
+  v_expires := now() + p_ttl;
+  insert into public.quota_reservations (user_id, idempotency_key, estimated_tokens, estimated_cost_usd, expires_at)
+  values (p_user_id, p_idempotency_key, p_estimated_tokens, p_estimated_cost_usd, v_expires)
+  returning id into v_id;
+
+  return query select true, 'granted'::text, v_id, v_expires,
+    v_status.tokens_remaining - p_estimated_tokens,
+    greatest(v_status.cost_remaining_usd - p_estimated_cost_usd, 0),
+    v_status.requests_remaining - 1;
+end;
+$$;
+--> statement-breakpoint
+revoke execute on function public.reserve_quota(uuid, text, bigint, numeric, interval) from public, anon, authenticated;
+--> statement-breakpoint
+grant execute on function public.reserve_quota(uuid, text, bigint, numeric, interval) to service_role;
+--> statement-breakpoint
+-- Gives a reservation back when the request failed before it was recorded.
+-- True when it was active; false when it had already ended (settled, released, expired).
+create or replace function public.release_quota(p_user_id uuid, p_reservation_id uuid)
+returns boolean
+language plpgsql
+set search_path = ''
+as $$
+begin
+  update public.quota_reservations r set status = 'released', resolved_at = now()
+  where r.id = p_reservation_id and r.user_id = p_user_id and r.status = 'active';
+  if found then return true; end if;
+  if not exists (select 1 from public.quota_reservations r where r.id = p_reservation_id and r.user_id = p_user_id) then
+    perform private.bad_input('reservation_id', 'is not a reservation of this user', '23503');
+  end if;
+  return false;
+end;
+$$;
+--> statement-breakpoint
+revoke execute on function public.release_quota(uuid, uuid) from public, anon, authenticated;
+--> statement-breakpoint
+grant execute on function public.release_quota(uuid, uuid) to service_role;
+--> statement-breakpoint
+-- Marks reservations past their time as expired (they already stopped
+-- counting when they expired; this tidies their status). Returns how many.
+create or replace function public.expire_quota_reservations()
+returns integer
+language plpgsql
+set search_path = ''
+as $$
+declare
+  v_count integer;
+begin
+  update public.quota_reservations r set status = 'expired', resolved_at = now()
+  where r.status = 'active' and r.expires_at <= now();
+  get diagnostics v_count = row_count;
+  return v_count;
+end;
+$$;
+--> statement-breakpoint
+revoke execute on function public.expire_quota_reservations() from public, anon, authenticated;
+--> statement-breakpoint
+grant execute on function public.expire_quota_reservations() to service_role;
