@@ -172,7 +172,7 @@ describe('reservations', () => {
       [{ ttlSeconds: 0 }, 'ttl_seconds'],
       [{ userId: 'nope' }, 'user_id'],
     ] as const) {
-      const error = await reserveQuota(t.db, { userId: u, idempotencyKey: key(), estimatedTokens: 1, ...patch }).catch((e) => e);
+      const error = await reserveQuota(t.db, { ...{ userId: u, idempotencyKey: key(), estimatedTokens: 1 }, ...(patch as object) } as never).catch((e) => e);
       expect(error).toBeInstanceOf(ValidationError);
       expect(error.field).toBe(field);
     }
