@@ -109,22 +109,56 @@ export async function withMessageTriggersOff<T>(sql: Sql, fn: () => Promise<T>):
 
 /** Active reservations made ahead, so each measured record_usage call also settles one. */
 export async function prepareReservations(sql: Sql, users: string[], perUser: number): Promise<string[][]> {
-  throw new Error('prepareReservations: wire to the reservation table after the usage branch lands');
+  const out: string[][] = [];
+  for (const [w, user] of users.entries()) {
+    const rows = await sql.unsafe<{ id: string }[]>(
+      `insert into quota_reservations (user_id, idempotency_key, estimated_tokens, estimated_cost_usd, expires_at)
+       select $1, 'prep-' || $2 || '-' || g, 2000, 0.01, now() + interval '1 hour' from generate_series(1, $3::int) g
+       returning id`,
+      [user, w, perUser],
+    );
+    out.push(rows.map((r) => r.id));
+  }
+  await sql.unsafe(`analyze quota_reservations`);
+  return out;
 }
 
+/**
+ * Everything one recorded request does: idempotency, price, event, daily
+ * total, session figures and the settlement of its reservation.
+ */
 export function recordUsage(sql: Sql, user: string, session: string, reservation: string | null, i: number): Promise<unknown> {
-  throw new Error('recordUsage: wire to record_usage after the usage branch lands');
+  return sql.unsafe(
+    `select * from record_usage($1::uuid, $2, 'anthropic', 'claude-sonnet-4', 'implement', 1200, 300, 0, 0, 0,
+       'success', null, 900, $3::uuid, null, $4::uuid)`,
+    [user, `rec-${i}`, session, reservation],
+  );
 }
 
+/** Appending a message the way clients do: the database numbers it and updates the session. */
 export function appendMessage(sql: Sql, session: string, user: string, i: number): Promise<unknown> {
-  throw new Error('appendMessage: wire to the sessions branch');
+  return sql.unsafe(
+    `insert into agent_messages (session_id, user_id, role, content, output_tokens, latency_ms)
+     values ($1, $2, 'assistant', 'Here is the fix: handle the empty list before indexing.', 40, 800)
+     returning seq`,
+    [session, user],
+  );
 }
 
-export const quotaStatusSql = `select 1 where $1::uuid is not null`;
+/** Quota status for one user (the user as $1). */
+export const quotaStatusSql = `select * from public.get_quota_status($1)`;
 
+/** Reservation latency inside the server; the reservations made are released afterwards. */
 export async function timeReserve(sql: Sql, users: string[], reps: number) {
-  throw new Error('timeReserve: wire to reserve_quota');
-  return { p50: 0, p95: 0 };
+  const result = await timeServerSide(
+    sql,
+    `select * from public.reserve_quota($1, 'timing-' || gen_random_uuid(), 1000, 0.01, interval '1 hour')`,
+    users,
+    reps,
+  );
+  await sql.unsafe(`update quota_reservations set status = 'released', resolved_at = now()
+    where idempotency_key like 'timing-%' and status = 'active'`);
+  return result;
 }
 
 /** The seed's monthly-usage query, unchanged. */
