@@ -55,8 +55,10 @@ export async function loadPrices(sql: Sql): Promise<void> {
 }
 
 /**
- * Adds `count` historical events spread over `users` and the last 90 days,
- * with their daily totals and some sessions, in chunks.
+ * Adds `count` events spread over `users`, with their daily totals and some
+ * sessions, in chunks. `when: 'current'` puts them in the current month (the
+ * activity a quota period holds); `'past'` spreads them over the 12 months
+ * before it (history).
  */
 export async function loadHistory(
   sql: Sql,
@@ -64,6 +66,7 @@ export async function loadHistory(
   count: number,
   log: (line: string) => void,
   sessionsPerUser = 20,
+  when: 'current' | 'past' = 'past',
 ): Promise<void> {
   await sql.unsafe(`set session_replication_role = replica`);
   await sql.unsafe(`create temp table if not exists bench_users (n int primary key, id uuid not null)`);
@@ -89,7 +92,11 @@ export async function loadHistory(
               case when p.provider = 'ollama' then 'free_local' else 'given' end::cost_source,
               case when g % 50 = 0 then 'error' else 'success' end::usage_status,
               200 + g % 3000,
-              now() - ((g % 90) || ' days')::interval - ((g % 86400) || ' seconds')::interval,
+              ${
+                when === 'current'
+                  ? `date_trunc('month', now(), 'UTC') + ((g % greatest(1, extract(day from now() at time zone 'UTC')::int - 1)) || ' days')::interval + ((g % 3600) || ' seconds')::interval`
+                  : `date_trunc('month', now(), 'UTC') - ((1 + g % 365) || ' days')::interval - ((g % 86400) || ' seconds')::interval`
+              },
               now()
        from generate_series($1::bigint, $2::bigint) g
        join bench_users u on u.n = g % $3

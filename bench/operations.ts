@@ -76,14 +76,53 @@ export async function openSessions(sql: Sql, users: string[]): Promise<string[]>
 
 // ---- baselines ---------------------------------------------------------------
 
-/** The floor for recording: one plain single-row insert into the events table. */
-export function bareUsageInsert(sql: Sql, user: string, i: number) {
+/**
+ * The floor for recording: one plain single-row insert of the same event row
+ * record_usage writes (same columns, including session, reservation and price
+ * references, so the same indexes and foreign keys are maintained).
+ */
+export function bareUsageInsert(sql: Sql, user: string, i: number, refs: { session: string; reservation: string; price: number }) {
   return sql.unsafe(
     `insert into ai_usage_events
-       (user_id, idempotency_key, provider, model, agent_mode, input_tokens, output_tokens, cost_usd, cost_source, status, latency_ms)
-     values ($1, $2, 'anthropic', 'claude-sonnet-4', 'implement', 1200, 300, 0.0072, 'given', 'success', 900)`,
-    [user, `bare-${i}`],
+       (user_id, session_id, reservation_id, price_id, idempotency_key, provider, model, agent_mode,
+        input_tokens, output_tokens, cost_usd, cost_source, status, latency_ms)
+     values ($1, $2, $3, $4, $5, 'anthropic', 'claude-sonnet-4', 'implement', 1200, 300, 0.0066, 'price_table', 'success', 900)`,
+    [user, refs.session, refs.reservation, refs.price, `bare-${i}`],
   );
+}
+
+/** The price record_usage will pick for the benchmark's model now. */
+export async function currentPriceId(sql: Sql): Promise<number> {
+  const [row] = await sql.unsafe<{ id: string }[]>(
+    `select id from model_prices where provider = 'anthropic' and model = 'claude-sonnet-4' and effective_from <= now()
+     order by effective_from desc limit 1`,
+  );
+  return Number(row!.id);
+}
+
+/**
+ * One API request as a backend service makes it for a user (or as
+ * service_role): a transaction with role and JWT claims set, then the query.
+ * Client-side latency with prepared statements, one connection.
+ */
+export async function timePerRequest(url: string, q: string, users: string[], reps: number, role: 'authenticated' | 'service_role') {
+  const { default: postgres } = await import('postgres');
+  const client = postgres(url, { max: 1, onnotice: () => {} });
+  try {
+    const { timeSequential } = await import('./runner.js');
+    return await timeSequential(client, reps, (i) => {
+      const user = users[Math.abs(i) % users.length]!;
+      return client.begin(async (tx) => {
+        await tx.unsafe(`select set_config('role', $1, true), set_config('request.jwt.claims', $2, true)`, [
+          role,
+          JSON.stringify({ sub: user, role }),
+        ]);
+        await tx.unsafe(q, [user]);
+      });
+    });
+  } finally {
+    await client.end();
+  }
 }
 
 /** The floor for appending: one plain insert into agent_messages with the sequence given by the caller. */

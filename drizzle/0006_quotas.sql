@@ -51,15 +51,19 @@ create trigger quota_tiers_propagate_limits
 -- a month at or before p_at, midnight UTC. Reset day 1 is the calendar month.
 create or replace function private.quota_period_start(p_reset_day integer, p_at timestamptz)
 returns timestamptz
-language sql
+language plpgsql
 immutable
 set search_path = ''
 as $$
-  select case
-    when (p_at at time zone 'UTC') >= date_trunc('month', p_at at time zone 'UTC') + make_interval(days => p_reset_day - 1)
-      then (date_trunc('month', p_at at time zone 'UTC') + make_interval(days => p_reset_day - 1)) at time zone 'UTC'
-    else (date_trunc('month', p_at at time zone 'UTC') - interval '1 month' + make_interval(days => p_reset_day - 1)) at time zone 'UTC'
-  end
+declare
+  v_local timestamp := p_at at time zone 'UTC';
+  v_start timestamp := date_trunc('month', v_local) + make_interval(days => p_reset_day - 1);
+begin
+  if v_start > v_local then
+    v_start := date_trunc('month', v_local) - interval '1 month' + make_interval(days => p_reset_day - 1);
+  end if;
+  return v_start at time zone 'UTC';
+end;
 $$;
 --> statement-breakpoint
 revoke execute on function private.quota_period_start(integer, timestamptz) from public, anon;
@@ -70,7 +74,9 @@ grant execute on function private.quota_period_start(integer, timestamptz) to au
 -- percentages and soft/hard flags. Reads only the period's daily rows and the
 -- user's active reservations, so it costs the same whatever the history.
 -- Runs with the caller's rights: a user gets their own row and nothing for
--- anybody else (RLS), service_role any user's.
+-- anybody else (RLS), service_role any user's. plpgsql so that its plans are
+-- kept between calls (a SQL function with its own search_path is planned anew
+-- on every call).
 create or replace function public.get_quota_status(p_user_id uuid default auth.uid())
 returns table (
   user_id uuid, tier_id text, period_start timestamptz, period_end timestamptz,
@@ -78,56 +84,56 @@ returns table (
   monthly_cost_limit_usd numeric, cost_used_usd numeric, cost_reserved_usd numeric, cost_remaining_usd numeric, cost_percent numeric,
   daily_request_limit integer, requests_today bigint, requests_reserved bigint, requests_remaining bigint,
   soft_limit_percent smallint, soft_limit_reached boolean, hard_limit_reached boolean)
-language sql
+language plpgsql
 stable
 set search_path = ''
 as $$
-  with q as (
-    select uq.*, private.quota_period_start(uq.reset_day, now()) as p_start
-    from public.user_quotas uq where uq.user_id = p_user_id
-  ),
-  used as (
-    select coalesce(sum(d.total_tokens), 0)::bigint as tokens, coalesce(sum(d.cost_usd), 0) as cost
-    from public.ai_usage_daily d, q
-    where d.user_id = p_user_id and d.date >= q.p_start
-  ),
-  today as (
-    select coalesce(sum(d.request_count), 0)::bigint as requests
-    from public.ai_usage_daily d
-    where d.user_id = p_user_id and d.date = date_trunc('day', now(), 'UTC')
-  ),
-  held as (
-    select coalesce(sum(r.estimated_tokens), 0)::bigint as tokens, coalesce(sum(r.estimated_cost_usd), 0) as cost,
-           count(*)::bigint as requests
-    from public.quota_reservations r
-    where r.user_id = p_user_id and r.status = 'active' and r.expires_at > now()
-  ),
-  f as (
-    select q.user_id, q.tier_id, q.p_start,
-      ((q.p_start at time zone 'UTC') + interval '1 month') at time zone 'UTC' as p_end,
-      q.monthly_token_limit, used.tokens as tokens_used, held.tokens as tokens_reserved,
-      q.monthly_cost_limit_usd, used.cost as cost_used, held.cost as cost_reserved,
-      q.daily_request_limit, today.requests as requests_today, held.requests as requests_reserved,
-      q.soft_limit_percent
-    from q, used, today, held
-  )
-  select f.user_id, f.tier_id, f.p_start, f.p_end,
-    f.monthly_token_limit, f.tokens_used, f.tokens_reserved,
-    greatest(f.monthly_token_limit - f.tokens_used - f.tokens_reserved, 0),
-    case when f.monthly_token_limit > 0 then round(100.0 * (f.tokens_used + f.tokens_reserved) / f.monthly_token_limit, 2) else 100 end,
-    f.monthly_cost_limit_usd, f.cost_used, f.cost_reserved,
-    greatest(f.monthly_cost_limit_usd - f.cost_used - f.cost_reserved, 0),
-    case when f.monthly_cost_limit_usd > 0 then round(100.0 * (f.cost_used + f.cost_reserved) / f.monthly_cost_limit_usd, 2) else 100 end,
-    f.daily_request_limit, f.requests_today, f.requests_reserved,
-    greatest(f.daily_request_limit - f.requests_today - f.requests_reserved, 0),
-    f.soft_limit_percent,
-    (f.tokens_used + f.tokens_reserved) * 100 >= f.monthly_token_limit * f.soft_limit_percent
-      or (f.cost_used + f.cost_reserved) * 100 >= f.monthly_cost_limit_usd * f.soft_limit_percent
-      or (f.requests_today + f.requests_reserved) * 100 >= f.daily_request_limit::bigint * f.soft_limit_percent,
-    f.tokens_used + f.tokens_reserved >= f.monthly_token_limit
-      or f.cost_used + f.cost_reserved >= f.monthly_cost_limit_usd
-      or f.requests_today + f.requests_reserved >= f.daily_request_limit
-  from f
+declare
+  q public.user_quotas%rowtype;
+  v_start timestamptz;
+  v_today timestamptz := date_trunc('day', now(), 'UTC');
+  v_tokens bigint;
+  v_cost numeric;
+  v_requests bigint;
+  v_held_tokens bigint;
+  v_held_cost numeric;
+  v_held_requests bigint;
+begin
+  select * into q from public.user_quotas uq where uq.user_id = p_user_id;
+  if not found then
+    return;
+  end if;
+  v_start := private.quota_period_start(q.reset_day, now());
+
+  select coalesce(sum(d.total_tokens), 0)::bigint, coalesce(sum(d.cost_usd), 0),
+         coalesce(sum(d.request_count) filter (where d.date = v_today), 0)::bigint
+    into v_tokens, v_cost, v_requests
+  from public.ai_usage_daily d
+  where d.user_id = p_user_id and d.date >= v_start;
+
+  select coalesce(sum(r.estimated_tokens), 0)::bigint, coalesce(sum(r.estimated_cost_usd), 0), count(*)::bigint
+    into v_held_tokens, v_held_cost, v_held_requests
+  from public.quota_reservations r
+  where r.user_id = p_user_id and r.status = 'active' and r.expires_at > now();
+
+  return query select
+    q.user_id, q.tier_id, v_start, ((v_start at time zone 'UTC') + interval '1 month') at time zone 'UTC',
+    q.monthly_token_limit, v_tokens, v_held_tokens,
+    greatest(q.monthly_token_limit - v_tokens - v_held_tokens, 0),
+    case when q.monthly_token_limit > 0 then round(100.0 * (v_tokens + v_held_tokens) / q.monthly_token_limit, 2) else 100 end,
+    q.monthly_cost_limit_usd, v_cost, v_held_cost,
+    greatest(q.monthly_cost_limit_usd - v_cost - v_held_cost, 0),
+    case when q.monthly_cost_limit_usd > 0 then round(100.0 * (v_cost + v_held_cost) / q.monthly_cost_limit_usd, 2) else 100 end,
+    q.daily_request_limit, v_requests, v_held_requests,
+    greatest(q.daily_request_limit - v_requests - v_held_requests, 0),
+    q.soft_limit_percent,
+    (v_tokens + v_held_tokens) * 100 >= q.monthly_token_limit * q.soft_limit_percent
+      or (v_cost + v_held_cost) * 100 >= q.monthly_cost_limit_usd * q.soft_limit_percent
+      or (v_requests + v_held_requests) * 100 >= q.daily_request_limit::bigint * q.soft_limit_percent,
+    v_tokens + v_held_tokens >= q.monthly_token_limit
+      or v_cost + v_held_cost >= q.monthly_cost_limit_usd
+      or v_requests + v_held_requests >= q.daily_request_limit;
+end;
 $$;
 --> statement-breakpoint
 revoke execute on function public.get_quota_status(uuid) from public, anon;

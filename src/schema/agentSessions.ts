@@ -50,8 +50,10 @@ export const agentSessions = pgTable(
   (t) => [
     // A user's sessions, newest first.
     index('agent_sessions_user_started_idx').on(t.userId, t.startedAt.desc()),
-    // Active sessions (the seed's query) and the idle-session sweep.
-    index('agent_sessions_active_idx').on(t.lastActivityAt).where(sql`${t.endedAt} is null`),
+    // Active sessions (the seed's query, a user's open sessions, the idle sweep).
+    // Keyed on user_id, not on last_activity_at, so that the update each message
+    // makes to its session touches no indexed column and stays a HOT update.
+    index('agent_sessions_active_idx').on(t.userId).where(sql`${t.endedAt} is null`),
     check('agent_sessions_title_length', sql`char_length(${t.title}) <= 500`),
     check('agent_sessions_model_length', sql`char_length(${t.model}) <= 200`),
     check('agent_sessions_ended_after_start', sql`${t.endedAt} >= ${t.startedAt}`),

@@ -132,8 +132,9 @@ export const aiUsageEvents = pgTable(
     index('ai_usage_events_message_idx').on(t.messageId).where(sql`${t.messageId} is not null`),
     index('ai_usage_events_reservation_idx').on(t.reservationId).where(sql`${t.reservationId} is not null`),
     index('ai_usage_events_price_idx').on(t.priceId).where(sql`${t.priceId} is not null`),
-    // Retention deletes the oldest events in batches.
-    index('ai_usage_events_occurred_at_idx').on(t.occurredAt),
+    // Retention deletes the oldest events in batches. Events arrive in time
+    // order, so a BRIN index finds old ones for a fraction of a b-tree's upkeep.
+    index('ai_usage_events_occurred_at_idx').using('brin', t.occurredAt),
     check('ai_usage_events_key_length', sql`char_length(${t.idempotencyKey}) between 1 and 200`),
     check('ai_usage_events_provider_length', sql`char_length(${t.provider}) between 1 and 64`),
     check('ai_usage_events_model_length', sql`char_length(${t.model}) between 1 and 200`),
