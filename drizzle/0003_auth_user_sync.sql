@@ -36,3 +36,56 @@ revoke execute on function private.handle_new_auth_user() from public, anon, aut
 --> statement-breakpoint
 create trigger on_auth_user_created after insert on auth.users
   for each row execute function private.handle_new_auth_user();
+--> statement-breakpoint
+-- Email, phone and their confirmation follow auth.users (changed by Supabase
+-- Auth: confirmations, email changes, phone sign-in). Only these columns are
+-- copied; nothing from user metadata is ever trusted for authorisation.
+create or replace function private.handle_auth_user_updated()
+returns trigger
+language plpgsql
+security definer
+set search_path = ''
+as $$
+begin
+  update public.profiles p set
+    email = new.email,
+    email_verified = new.email_confirmed_at is not null,
+    phone = new.phone,
+    is_anonymous = coalesce(new.is_anonymous, false)
+  where p.id = new.id
+    and (p.email is distinct from new.email
+      or p.email_verified is distinct from (new.email_confirmed_at is not null)
+      or p.phone is distinct from new.phone
+      or p.is_anonymous is distinct from coalesce(new.is_anonymous, false));
+  return new;
+end;
+$$;
+--> statement-breakpoint
+revoke execute on function private.handle_auth_user_updated() from public, anon, authenticated;
+--> statement-breakpoint
+create trigger on_auth_user_updated
+  after update of email, email_confirmed_at, phone, is_anonymous on auth.users
+  for each row execute function private.handle_auth_user_updated();
+--> statement-breakpoint
+-- Deleting an auth user deletes the profile, and with it (ON DELETE CASCADE)
+-- every personal row: usage, daily totals, sessions, messages, quota,
+-- reservations. The audit log has no foreign key and keeps its entries; this
+-- adds one saying the account was deleted, without its personal data.
+create or replace function private.handle_auth_user_deleted()
+returns trigger
+language plpgsql
+security definer
+set search_path = ''
+as $$
+begin
+  insert into public.audit_log (actor_id, actor_role, subject_id, action, entity_type, entity_id)
+  values ((select auth.uid()), coalesce(nullif(current_setting('role', true), 'none'), current_user),
+          old.id, 'user.deleted', 'auth.users', old.id::text);
+  return old;
+end;
+$$;
+--> statement-breakpoint
+revoke execute on function private.handle_auth_user_deleted() from public, anon, authenticated;
+--> statement-breakpoint
+create trigger on_auth_user_deleted after delete on auth.users
+  for each row execute function private.handle_auth_user_deleted();

@@ -1,0 +1,235 @@
+import { sql, type SQL } from 'drizzle-orm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { queryRows } from '../../src/db.js';
+import { signUpLocal } from '../../src/local/auth.js';
+import { recordUsage } from '../../src/queries/usage.js';
+import { freshDatabase, pgError, type TestDatabase } from '../support/database.js';
+
+// Who may do what, relation by relation, tried from the attacker's side.
+// The relations come from the catalog: a table or view in public that this
+// spec does not decide fails the first test.
+
+type Actor = 'anon' | 'owner' | 'other' | 'service';
+type Op = 'select' | 'insert' | 'update' | 'delete';
+const actors: Actor[] = ['anon', 'owner', 'other', 'service'];
+const ops: Op[] = ['select', 'insert', 'update', 'delete'];
+
+interface Ctx {
+  a: string; // the owner of the rows under attack
+  b: string; // another signed-in user
+  sessionA: string;
+}
+
+interface RelationSpec {
+  /** Rows of the owner (or the matrix's own reference rows). */
+  filter: (c: Ctx) => SQL;
+  /** A valid row owned by the owner, to insert. */
+  insert: (c: Ctx) => SQL;
+  /** Run as the superuser in the same transaction first (e.g. make room for a one-per-user row). */
+  prepareInsert?: (c: Ctx) => SQL;
+  /** A no-op assignment for the update attempt. */
+  update: string;
+  /** Who is allowed, per operation (everyone else is denied). */
+  allow: Record<Op, Actor[]>;
+}
+
+const key = () => `m-${Math.random().toString(36).slice(2)}`;
+const userRows = (column: string) => (c: Ctx) => sql`${sql.identifier(column)} = ${c.a}::uuid`;
+const serviceOnly: Actor[] = ['service'];
+const ownerAndService: Actor[] = ['owner', 'service'];
+const signedIn: Actor[] = ['owner', 'other', 'service'];
+
+const spec: Record<string, RelationSpec> = {
+  profiles: {
+    filter: userRows('id'),
+    prepareInsert: (c) => sql`delete from public.profiles where id = ${c.a}::uuid`,
+    insert: (c) => sql`insert into public.profiles (id, email) values (${c.a}::uuid, 'again@example.com') returning 1`,
+    update: 'display_name = display_name',
+    allow: { select: ownerAndService, insert: serviceOnly, update: ownerAndService, delete: serviceOnly },
+  },
+  users: {
+    filter: userRows('id'),
+    prepareInsert: (c) => sql`delete from public.profiles where id = ${c.a}::uuid`,
+    insert: (c) => sql`insert into public.users (id, email) values (${c.a}::uuid, 'again@example.com') returning 1`,
+    update: 'display_name = display_name',
+    allow: { select: ownerAndService, insert: serviceOnly, update: ownerAndService, delete: serviceOnly },
+  },
+  audit_log: {
+    filter: userRows('subject_id'),
+    insert: (c) => sql`insert into public.audit_log (subject_id, action, entity_type) values (${c.a}::uuid, 'test', 'test') returning 1`,
+    update: 'action = action',
+    allow: { select: ownerAndService, insert: serviceOnly, update: [], delete: [] },
+  },
+  ai_providers: {
+    filter: () => sql`id = 'matrix'`,
+    insert: () => sql`insert into public.ai_providers (id, display_name) values (${key()}, 'P') returning 1`,
+    update: 'display_name = display_name',
+    allow: { select: signedIn, insert: serviceOnly, update: serviceOnly, delete: serviceOnly },
+  },
+  model_prices: {
+    filter: () => sql`model = 'matrix-model'`,
+    insert: () => sql`insert into public.model_prices (provider, model, effective_from, input_per_mtok, output_per_mtok,
+      cached_input_per_mtok, cache_write_per_mtok, reasoning_per_mtok) values ('openai', ${key()}, now(), 1, 1, 1, 1, 1) returning 1`,
+    update: 'model = model',
+    allow: { select: signedIn, insert: serviceOnly, update: serviceOnly, delete: serviceOnly },
+  },
+  quota_tiers: {
+    filter: () => sql`id = 'matrix'`,
+    insert: () => sql`insert into public.quota_tiers (id, name, monthly_token_limit, monthly_cost_limit_usd, daily_request_limit)
+      values (${'t' + key().slice(2, 10)}, 'T', 1, 1, 1) returning 1`,
+    update: 'name = name',
+    allow: { select: signedIn, insert: serviceOnly, update: serviceOnly, delete: serviceOnly },
+  },
+  user_quotas: {
+    filter: userRows('user_id'),
+    prepareInsert: (c) => sql`delete from public.user_quotas where user_id = ${c.a}::uuid`,
+    insert: (c) => sql`insert into public.user_quotas (user_id, tier_id, monthly_token_limit, monthly_cost_limit_usd,
+      daily_request_limit, soft_limit_percent) values (${c.a}::uuid, 'free', 1, 1, 1, 80) returning 1`,
+    update: 'reset_day = reset_day',
+    allow: { select: ownerAndService, insert: serviceOnly, update: serviceOnly, delete: serviceOnly },
+  },
+  quota_reservations: {
+    filter: userRows('user_id'),
+    insert: (c) => sql`insert into public.quota_reservations (user_id, idempotency_key, estimated_tokens, expires_at)
+      values (${c.a}::uuid, ${key()}, 1, now() + interval '1 hour') returning 1`,
+    update: 'estimated_tokens = estimated_tokens',
+    allow: { select: ownerAndService, insert: serviceOnly, update: serviceOnly, delete: serviceOnly },
+  },
+  ai_usage_events: {
+    filter: userRows('user_id'),
+    insert: (c) => sql`insert into public.ai_usage_events (user_id, idempotency_key, provider, model, agent_mode, cost_usd, cost_source, status)
+      values (${c.a}::uuid, ${key()}, 'openai', 'gpt-4.1', 'debug', 0, 'given', 'success') returning 1`,
+    update: 'latency_ms = latency_ms',
+    allow: { select: ownerAndService, insert: serviceOnly, update: serviceOnly, delete: serviceOnly },
+  },
+  ai_usage_daily: {
+    filter: userRows('user_id'),
+    insert: (c) => sql`insert into public.ai_usage_daily (user_id, date, provider, model, agent_mode)
+      values (${c.a}::uuid, date_trunc('day', now() - interval '400 days', 'UTC'), 'openai', 'gpt-4.1', 'debug') returning 1`,
+    update: 'request_count = request_count',
+    allow: { select: ownerAndService, insert: serviceOnly, update: serviceOnly, delete: serviceOnly },
+  },
+  ai_usage_monthly: {
+    filter: userRows('user_id'),
+    insert: (c) => sql`insert into public.ai_usage_monthly (user_id) values (${c.a}::uuid) returning 1`,
+    update: 'provider = provider',
+    allow: { select: ownerAndService, insert: [], update: [], delete: [] },
+  },
+  agent_sessions: {
+    filter: userRows('user_id'),
+    insert: (c) => sql`insert into public.agent_sessions (user_id, agent_mode) values (${c.a}::uuid, 'debug') returning 1`,
+    update: 'title = title',
+    allow: { select: ownerAndService, insert: ownerAndService, update: ownerAndService, delete: serviceOnly },
+  },
+  agent_messages: {
+    filter: userRows('user_id'),
+    insert: (c) => sql`insert into public.agent_messages (session_id, user_id, role, content)
+      values (${c.sessionA}::uuid, ${c.a}::uuid, 'user', 'hi') returning 1`,
+    update: 'content = content',
+    allow: { select: ownerAndService, insert: ownerAndService, update: serviceOnly, delete: serviceOnly },
+  },
+};
+
+// Refusals: no privilege or a row-level security violation (42501), a view
+// that cannot take writes (55000 / 0A000), or a trigger refusing the row.
+const refusalCodes = new Set(['42501', '55000', '0A000', '22023', '23503']);
+
+let t: TestDatabase;
+let ctx: Ctx;
+
+class Rollback {
+  constructor(readonly rows: number) {}
+}
+
+function claimsFor(actor: Actor): { role: string; sub?: string } {
+  switch (actor) {
+    case 'anon':
+      return { role: 'anon' };
+    case 'owner':
+      return { role: 'authenticated', sub: ctx.a };
+    case 'other':
+      return { role: 'authenticated', sub: ctx.b };
+    case 'service':
+      return { role: 'service_role' };
+  }
+}
+
+function statementFor(relation: string, s: RelationSpec, op: Op): SQL {
+  const name = sql.identifier(relation);
+  switch (op) {
+    case 'select':
+      return sql`select 1 from public.${name} where ${s.filter(ctx)}`;
+    case 'insert':
+      return s.insert(ctx);
+    case 'update':
+      return sql`update public.${name} set ${sql.raw(s.update)} where ${s.filter(ctx)} returning 1`;
+    case 'delete':
+      return sql`delete from public.${name} where ${s.filter(ctx)} returning 1`;
+  }
+}
+
+/** Tries one operation as one actor in a transaction that is always rolled back. */
+async function attempt(relation: string, op: Op, actor: Actor): Promise<'allow' | 'deny'> {
+  const s = spec[relation]!;
+  const claims = claimsFor(actor);
+  try {
+    await t.db.transaction(async (tx) => {
+      if (op === 'insert' && s.prepareInsert) await tx.execute(s.prepareInsert(ctx));
+      await tx.execute(
+        sql`select set_config('role', ${claims.role}, true), set_config('request.jwt.claims', ${JSON.stringify(claims)}, true)`,
+      );
+      const rows = await queryRows(tx, statementFor(relation, s, op));
+      throw new Rollback(rows.length);
+    });
+  } catch (error) {
+    if (error instanceof Rollback) return error.rows > 0 ? 'allow' : 'deny';
+    const e = pgError(error);
+    if (e.code && refusalCodes.has(e.code)) return 'deny';
+    throw error;
+  }
+  throw new Error('unreachable');
+}
+
+beforeAll(async () => {
+  t = await freshDatabase();
+  const a = await signUpLocal(t.db, { email: 'a@example.com', emailConfirmed: true });
+  const b = await signUpLocal(t.db, { email: 'b@example.com', emailConfirmed: true });
+  // Rows of both users in every table, and the matrix's own reference rows.
+  const sessions: string[] = [];
+  for (const user of [a, b]) {
+    const [s] = await t.rows<{ id: string }>(sql`insert into agent_sessions (user_id, agent_mode) values (${user}, 'debug') returning id`);
+    sessions.push(s!.id);
+    await t.rows(sql`insert into agent_messages (session_id, role, content) values (${s!.id}, 'user', 'hello')`);
+    await recordUsage(t.db, { userId: user, idempotencyKey: 'seed', provider: 'ollama', model: 'llama3', agentMode: 'debug', inputTokens: 10, sessionId: s!.id });
+    await t.rows(sql`insert into quota_reservations (user_id, idempotency_key, estimated_tokens, expires_at) values (${user}, 'seed', 5, now() + interval '1 hour')`);
+    await t.rows(sql`update user_quotas set monthly_token_limit_override = 123456 where user_id = ${user}`);
+  }
+  await t.rows(sql`insert into ai_providers (id, display_name) values ('matrix', 'Matrix')`);
+  await t.rows(sql`insert into model_prices (provider, model, effective_from, input_per_mtok, output_per_mtok, cached_input_per_mtok,
+    cache_write_per_mtok, reasoning_per_mtok) values ('openai', 'matrix-model', now(), 1, 1, 1, 1, 1)`);
+  await t.rows(sql`insert into quota_tiers (id, name, monthly_token_limit, monthly_cost_limit_usd, daily_request_limit)
+    values ('matrix', 'Matrix', 1, 1, 1)`);
+  ctx = { a, b, sessionA: sessions[0]! };
+});
+afterAll(() => t?.close());
+
+describe('access matrix', () => {
+  it('every table and view in public has a decision here', async () => {
+    const rows = await t.rows<{ name: string }>(sql`
+      select c.relname as name from pg_class c join pg_namespace n on n.oid = c.relnamespace
+      where n.nspname = 'public' and c.relkind in ('r', 'p', 'v', 'm', 'f') order by 1`);
+    expect(rows.map((r) => r.name)).toEqual(Object.keys(spec).sort());
+  });
+
+  const cases = Object.keys(spec).flatMap((relation) =>
+    ops.flatMap((op) => actors.map((actor) => [relation, op, actor] as const)),
+  );
+  it.each(cases)('%s: %s as %s', async (relation, op, actor) => {
+    const expected = spec[relation]!.allow[op].includes(actor) ? 'allow' : 'deny';
+    expect(await attempt(relation, op, actor)).toBe(expected);
+  });
+
+  it('the matrix covers relations x actors x operations', () => {
+    expect(cases.length).toBe(Object.keys(spec).length * actors.length * ops.length);
+  });
+});
