@@ -9,10 +9,10 @@ import type { Connection } from '../client.js';
 import * as schema from '../schema/index.js';
 
 // Sorted by name: the order of the barrel's exports depends on the module loader.
-const tables = Object.values(schema)
+const tables = (Object.values(schema) as unknown[])
   .filter((v): v is PgTable => is(v, PgTable))
   .sort((a, b) => getTableConfig(a).name.localeCompare(getTableConfig(b).name));
-const views = Object.values(schema)
+const views = (Object.values(schema) as unknown[])
   .filter((v): v is PgView => is(v, PgView))
   .sort((a, b) => getViewConfig(a).name.localeCompare(getViewConfig(b).name));
 
