@@ -6,7 +6,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { Connection } from '../src/client.js';
-import { erDiagramMarkdown, erDiagramMermaid, permissionsMarkdown, readmeWithDiagram } from '../src/tools/docs.js';
+import { erDiagramMarkdown, erDiagramMermaid, permissionsMarkdown, readmeWithDiagram, relationshipsSource } from '../src/tools/docs.js';
 import { freshDatabase, type TestDatabase } from './support/database.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -49,5 +49,15 @@ describe('permissions table', () => {
     // service_role bypasses RLS; anon reads no profile row.
     expect(generated).toContain('## service_role (bypasses RLS)');
     expect(generated).toMatch(/## anon[\s\S]*\| `profiles` \| (no rows|—) \|/);
+  });
+});
+
+describe('supabase-js relationships', () => {
+  test('src/supabase/relationships.ts matches the foreign keys of the migrated database (run `npm run docs`)', async () => {
+    const generated = await relationshipsSource({ query: database.query } as Connection);
+    expect(committed('src/supabase/relationships.ts')).toBe(generated);
+    expect(generated).toContain('foreignKeyName: "agent_messages_session_id_agent_sessions_id_fk";');
+    // profiles.id references auth.users, outside the API: not a relationship supabase-js can embed.
+    expect(generated).not.toContain('"users"');
   });
 });

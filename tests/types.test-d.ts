@@ -28,6 +28,13 @@ describe('tables', () => {
     expectTypeOf(data).toEqualTypeOf<{ provider: string; model: string; total_tokens: number }[] | null>();
   });
 
+  test('embedded selects follow the foreign keys', async () => {
+    const { data } = await supabase.from('agent_sessions').select('id, agent_messages(seq, content)');
+    expectTypeOf(data).toEqualTypeOf<{ id: string; agent_messages: { seq: number; content: string }[] }[] | null>();
+    const { data: messages } = await supabase.from('agent_messages').select('seq, agent_sessions(title)');
+    expectTypeOf(messages).toEqualTypeOf<{ seq: number; agent_sessions: { title: string | null } }[] | null>();
+  });
+
   test('nullable columns stay nullable', () => {
     expectTypeOf<Tables<'ai_usage_events'>['cost_usd']>().toEqualTypeOf<number | null>();
     expectTypeOf<Tables<'ai_usage_events'>['session_id']>().toEqualTypeOf<string | null>();

@@ -2,6 +2,9 @@
 // derived from the Drizzle schema at the type level: a table or view changed
 // in src/schema/ changes this type with it, and nothing is generated.
 //
+// Foreign keys (for embedded selects) cannot be read from Drizzle's types; they
+// are generated into relationships.ts by `npm run docs`, checked by a test.
+//
 // Values are typed as PostgREST sends them over JSON, which is not always what
 // Drizzle returns:
 // - timestamps and dates are ISO strings;
@@ -12,6 +15,7 @@
 import type { Column, InferInsertModel, InferSelectModel, Table, View } from 'drizzle-orm';
 import type * as schema from '../schema/index.js';
 import type { RpcFunctions } from './functions.js';
+import type { TableRelationships } from './relationships.js';
 
 /** Any JSON value, as PostgREST reads and writes jsonb. */
 export type Json = string | number | boolean | null | { [key: string]: Json | undefined } | Json[];
@@ -51,9 +55,9 @@ type TablesOf<S> = {
         Row: TableRow<S[K]>;
         Insert: TableInsert<S[K]>;
         Update: Partial<TableInsert<S[K]>>;
-        // Foreign keys are not part of Drizzle's table types; embedding
-        // (`select('*, other(*)')`) is typed loosely.
-        Relationships: [];
+        // Foreign keys are not part of Drizzle's table types: they come from
+        // relationships.ts, generated from the migrated catalog.
+        Relationships: S[K]['_']['name'] extends keyof TableRelationships ? TableRelationships[S[K]['_']['name']] : [];
       }
     : never;
 };
