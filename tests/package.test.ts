@@ -1,0 +1,159 @@
+// The package as a service gets it: the BUILT JavaScript and declarations in
+// dist/, reached by the package's name through the `exports` of package.json,
+// never the TypeScript sources.
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as {
+  name: string;
+  exports: Record<string, string | { types: string; import: string }>;
+  files: string[];
+};
+
+function newestIn(dir: string): number {
+  let newest = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    newest = Math.max(newest, entry.isDirectory() ? newestIn(path) : statSync(path).mtimeMs);
+  }
+  return newest;
+}
+
+/** Builds dist/ unless it is newer than every source file. */
+function ensureBuilt(): void {
+  const marker = join(root, 'dist', 'index.js');
+  const fresh =
+    existsSync(marker) &&
+    statSync(marker).mtimeMs >= Math.max(newestIn(join(root, 'src')), statSync(join(root, 'tsconfig.build.json')).mtimeMs);
+  if (!fresh) execFileSync('npm', ['run', 'build'], { cwd: root, stdio: 'pipe' });
+}
+
+/** A throwaway consumer project whose node_modules holds this package by name. */
+let consumer: string;
+
+function runNode(code: string): string {
+  return execFileSync(process.execPath, ['--input-type=module', '-e', code], { cwd: consumer, encoding: 'utf8' });
+}
+
+beforeAll(() => {
+  ensureBuilt();
+  consumer = mkdtempSync(join(tmpdir(), 'witchcraft-db-consumer-'));
+  mkdirSync(join(consumer, 'node_modules', '@witchcraft'), { recursive: true });
+  symlinkSync(root, join(consumer, 'node_modules', '@witchcraft', 'db'), 'dir');
+  writeFileSync(join(consumer, 'package.json'), JSON.stringify({ name: 'consumer', type: 'module', private: true }));
+}, 180_000);
+
+afterAll(() => {
+  if (consumer) rmSync(consumer, { recursive: true, force: true });
+});
+
+describe('package.json', () => {
+  test('every export points at built files that exist, JavaScript and declarations', () => {
+    expect(Object.keys(pkg.exports)).toEqual(expect.arrayContaining(['.', './schema', './policies', './supabase']));
+    for (const [subpath, target] of Object.entries(pkg.exports)) {
+      if (typeof target === 'string') continue;
+      expect(target.import, subpath).toMatch(/^\.\/dist\/.*\.js$/);
+      expect(target.types, subpath).toMatch(/^\.\/dist\/.*\.d\.ts$/);
+      expect(existsSync(join(root, target.import)), target.import).toBe(true);
+      expect(existsSync(join(root, target.types)), target.types).toBe(true);
+    }
+  });
+
+  test('the published files include the build and the migrations', () => {
+    expect(pkg.files).toEqual(expect.arrayContaining(['dist', 'drizzle']));
+  });
+});
+
+describe('importing the built package by name', () => {
+  test("'@witchcraft/db' resolves to dist/ and exports the service API", () => {
+    const out = runNode(`
+      const m = await import('@witchcraft/db');
+      const where = import.meta.resolve('@witchcraft/db');
+      console.log(JSON.stringify({ where, kinds: Object.fromEntries(Object.entries(m).map(([k, v]) => [k, typeof v])) }));
+    `);
+    const { where, kinds } = JSON.parse(out) as { where: string; kinds: Record<string, string> };
+    expect(fileURLToPath(where)).toBe(join(root, 'dist', 'index.js'));
+    for (const name of ['connect', 'connectUrl', 'openPglite', 'runMigrations', 'queryRows', 'withClaims', 'asAnon', 'asService', 'signUpLocal']) {
+      expect(kinds[name], name).toBe('function');
+    }
+    expect(kinds.schema).toBe('object');
+    expect(kinds.migrationsFolder).toBe('string');
+  });
+
+  test("'@witchcraft/db/schema' exports the tables and views", () => {
+    const out = runNode(`
+      const schema = await import('@witchcraft/db/schema');
+      // Drizzle keeps a table's SQL name under this symbol.
+      console.log(JSON.stringify({ daily: schema.aiUsageDaily[Symbol.for('drizzle:Name')], keys: Object.keys(schema) }));
+    `);
+    const { daily, keys } = JSON.parse(out) as { daily: string; keys: string[] };
+    expect(daily).toBe('ai_usage_daily');
+    expect(keys).toEqual(expect.arrayContaining(['profiles', 'users', 'aiUsageEvents', 'agentSessions', 'userQuotas']));
+  });
+
+  test('the built package finds its migrations and migrates an embedded database', () => {
+    const out = runNode(`
+      const { openPglite, runMigrations, migrationsFolder, journal } = await import('@witchcraft/db');
+      const connection = await openPglite();
+      try {
+        const applied = await runMigrations(connection);
+        console.log(JSON.stringify({ folder: migrationsFolder, applied, expected: journal().map((e) => e.tag) }));
+      } finally {
+        await connection.close();
+      }
+    `);
+    const { folder, applied, expected } = JSON.parse(out) as { folder: string; applied: string[]; expected: string[] };
+    expect(folder).toBe(join(root, 'drizzle'));
+    expect(applied.length).toBeGreaterThan(0);
+    expect(applied).toEqual(expected);
+  });
+
+  test('a TypeScript consumer type-checks against the declarations alone', () => {
+    writeFileSync(
+      join(consumer, 'service.ts'),
+      `import { connectUrl, runMigrations, withClaims, type Database, type Tables } from '@witchcraft/db';
+import * as schema from '@witchcraft/db/schema';
+import { createClient } from '@supabase/supabase-js';
+
+const { db } = connectUrl('postgres://localhost/witchcraft');
+export const pending: Promise<string[]> = runMigrations(connectUrl('postgres://localhost/witchcraft'));
+export const rows = db.select({ tokens: schema.aiUsageDaily.totalTokens }).from(schema.aiUsageDaily);
+export const mine = withClaims(db, { role: 'authenticated', sub: 'x' }, async (tx) => tx.select().from(schema.agentSessions));
+const supabase = createClient<Database>('http://localhost:54321', 'anon');
+export const daily = supabase.from('ai_usage_daily').select('total_tokens');
+export const row: Tables<'ai_usage_daily'>['cost_usd'] = 1.5;
+// @ts-expect-error: money comes over the wire as a number
+export const wrong: Tables<'ai_usage_daily'>['cost_usd'] = 'x';
+`,
+    );
+    writeFileSync(
+      join(consumer, 'tsconfig.json'),
+      JSON.stringify({
+        compilerOptions: {
+          target: 'ES2022', module: 'NodeNext', moduleResolution: 'NodeNext', strict: true,
+          noEmit: true, skipLibCheck: true, types: [], typeRoots: [join(root, 'node_modules', '@types')],
+        },
+        files: ['service.ts'],
+      }),
+    );
+    // The consumer resolves its own dependencies (supabase-js) from the repo's node_modules.
+    symlinkSync(join(root, 'node_modules', '@supabase'), join(consumer, 'node_modules', '@supabase'), 'dir');
+    const tsc = join(root, 'node_modules', 'typescript', 'bin', 'tsc');
+    let output = '';
+    try {
+      execFileSync(process.execPath, [tsc, '-p', 'tsconfig.json'], { cwd: consumer, encoding: 'utf8' });
+    } catch (error) {
+      output = String((error as { stdout?: string }).stdout ?? error);
+    }
+    expect(output).toBe('');
+    // And the declarations came from dist/, not from src/.
+    const trace = execFileSync(process.execPath, [tsc, '-p', 'tsconfig.json', '--listFiles'], { cwd: consumer, encoding: 'utf8' });
+    expect(trace).toContain(join(root, 'dist', 'index.d.ts'));
+    expect(trace).not.toContain(join(root, 'src', 'index.ts'));
+  }, 120_000);
+});
