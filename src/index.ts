@@ -7,6 +7,26 @@ export type { Db, Tx, DbOrTx, Schema } from './db.js';
 export { runMigrations, migrationsFolder, journal } from './migrate.js';
 export { withClaims, asAnon, asService, apiRoles } from './auth/withClaims.js';
 export type { ApiRole, JwtClaims } from './auth/withClaims.js';
+export { asUser, verifyAccessToken, userClaims, AuthError } from './auth/asUser.js';
+export type { AuthErrorCode, VerifyOptions } from './auth/asUser.js';
+export { ValidationError, fromDatabaseError, parseInput } from './errors.js';
+export { recordUsage, getMonthlyUsage, purgeUsageEvents } from './queries/usage.js';
+export type { RecordedUsage, MonthlyUsageRow } from './queries/usage.js';
+export { getQuotaStatus, reserveQuota, releaseQuota, expireReservations } from './queries/quotas.js';
+export type { QuotaStatus, Reservation } from './queries/quotas.js';
+export {
+  startSession,
+  appendMessage,
+  endSession,
+  touchSession,
+  closeIdleSessions,
+  listSessions,
+  getSession,
+  listActiveSessions,
+  getUsageByMode,
+} from './queries/sessions.js';
+export type { SessionPage, SessionDetail, ActiveSession, ModeUsage } from './queries/sessions.js';
+export * as validation from './validation/index.js';
 export { monthlyUsageQuery, activeSessionsQuery, checkQuotaQuery } from './queries/seedExamples.js';
 export { signUpLocal } from './local/auth.js';
 export type { SignUpInput } from './local/auth.js';

@@ -78,7 +78,7 @@ describe('importing the built package by name', () => {
     `);
     const { where, kinds } = JSON.parse(out) as { where: string; kinds: Record<string, string> };
     expect(fileURLToPath(where)).toBe(join(root, 'dist', 'index.js'));
-    for (const name of ['connect', 'connectUrl', 'openPglite', 'runMigrations', 'queryRows', 'withClaims', 'asAnon', 'asService', 'signUpLocal']) {
+    for (const name of ['connect', 'connectUrl', 'openPglite', 'runMigrations', 'queryRows', 'withClaims', 'asAnon', 'asService', 'signUpLocal', 'asUser', 'recordUsage', 'reserveQuota', 'releaseQuota', 'getQuotaStatus', 'getMonthlyUsage', 'startSession', 'appendMessage', 'endSession', 'listSessions', 'getSession', 'listActiveSessions']) {
       expect(kinds[name], name).toBe('function');
     }
     expect(kinds.schema).toBe('object');
@@ -116,7 +116,7 @@ describe('importing the built package by name', () => {
   test('a TypeScript consumer type-checks against the declarations alone', () => {
     writeFileSync(
       join(consumer, 'service.ts'),
-      `import { connectUrl, runMigrations, withClaims, type Database, type Tables } from '@witchcraft/db';
+      `import { connectUrl, runMigrations, withClaims, recordUsage, reserveQuota, asUser, type Database, type Tables } from '@witchcraft/db';
 import * as schema from '@witchcraft/db/schema';
 import { createClient } from '@supabase/supabase-js';
 
@@ -124,6 +124,9 @@ const { db } = connectUrl('postgres://localhost/witchcraft');
 export const pending: Promise<string[]> = runMigrations(connectUrl('postgres://localhost/witchcraft'));
 export const rows = db.select({ tokens: schema.aiUsageDaily.totalTokens }).from(schema.aiUsageDaily);
 export const mine = withClaims(db, { role: 'authenticated', sub: 'x' }, async (tx) => tx.select().from(schema.agentSessions));
+export const held = reserveQuota(db, { userId: 'u', idempotencyKey: 'k', estimatedTokens: 100 }).then((r) => (r.granted ? r.reservationId : r.reason));
+export const recorded = recordUsage(db, { userId: 'u', idempotencyKey: 'k', provider: 'openai', model: 'gpt-4.1', agentMode: 'debug' }).then((r) => r.eventId);
+export const asTheUser = asUser(db, 'token', async (tx) => tx.select().from(schema.userQuotas), { jwtSecret: 's' });
 const supabase = createClient<Database>('http://localhost:54321', 'anon');
 export const daily = supabase.from('ai_usage_daily').select('total_tokens');
 export const row: Tables<'ai_usage_daily'>['cost_usd'] = 1.5;

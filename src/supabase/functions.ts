@@ -24,7 +24,63 @@ export interface RpcFunctionSpec {
  * Every function in `public`. Keep the keys sorted; add a function here in the
  * same change as its migration.
  */
-export const rpcFunctionSpecs = {} as const satisfies Record<string, RpcFunctionSpec>;
+export const rpcFunctionSpecs = {
+  close_idle_sessions: {
+    args: { p_idle: 'interval' },
+    returns: 'integer',
+    executableBy: ['service_role'],
+  },
+  expire_quota_reservations: {
+    args: {},
+    returns: 'integer',
+    executableBy: ['service_role'],
+  },
+  get_monthly_usage: {
+    args: { p_user_id: 'uuid', p_month: 'date' },
+    optional: ['p_user_id', 'p_month'],
+    returns: 'TABLE(provider text, model text, agent_mode agent_mode, request_count bigint, success_count bigint, error_count bigint, cancelled_count bigint, unpriced_count bigint, input_tokens bigint, output_tokens bigint, cached_input_tokens bigint, cache_write_tokens bigint, reasoning_tokens bigint, total_tokens bigint, cost_usd numeric)',
+    executableBy: ['authenticated', 'service_role'],
+  },
+  get_quota_status: {
+    args: { p_user_id: 'uuid' },
+    optional: ['p_user_id'],
+    returns: 'TABLE(user_id uuid, tier_id text, period_start timestamp with time zone, period_end timestamp with time zone, monthly_token_limit bigint, tokens_used bigint, tokens_reserved bigint, tokens_remaining bigint, tokens_percent numeric, monthly_cost_limit_usd numeric, cost_used_usd numeric, cost_reserved_usd numeric, cost_remaining_usd numeric, cost_percent numeric, daily_request_limit integer, requests_today bigint, requests_reserved bigint, requests_remaining bigint, soft_limit_percent smallint, soft_limit_reached boolean, hard_limit_reached boolean)',
+    executableBy: ['authenticated', 'service_role'],
+  },
+  purge_audit_log: {
+    args: { p_older_than: 'interval' },
+    returns: 'integer',
+    executableBy: ['service_role'],
+  },
+  purge_usage_events: {
+    args: { p_older_than: 'interval', p_batch_size: 'integer' },
+    optional: ['p_batch_size'],
+    returns: 'integer',
+    executableBy: ['service_role'],
+  },
+  record_usage: {
+    args: { p_user_id: 'uuid', p_idempotency_key: 'text', p_provider: 'text', p_model: 'text', p_agent_mode: 'agent_mode', p_input_tokens: 'bigint', p_output_tokens: 'bigint', p_cached_input_tokens: 'bigint', p_cache_write_tokens: 'bigint', p_reasoning_tokens: 'bigint', p_status: 'usage_status', p_cost_usd: 'numeric', p_latency_ms: 'integer', p_session_id: 'uuid', p_message_id: 'bigint', p_reservation_id: 'uuid', p_error_code: 'text', p_occurred_at: 'timestamp with time zone' },
+    optional: ['p_input_tokens', 'p_output_tokens', 'p_cached_input_tokens', 'p_cache_write_tokens', 'p_reasoning_tokens', 'p_status', 'p_cost_usd', 'p_latency_ms', 'p_session_id', 'p_message_id', 'p_reservation_id', 'p_error_code', 'p_occurred_at'],
+    returns: 'TABLE(event_id bigint, duplicate boolean, cost_usd numeric, cost_source cost_source, total_tokens bigint)',
+    executableBy: ['service_role'],
+  },
+  release_quota: {
+    args: { p_user_id: 'uuid', p_reservation_id: 'uuid' },
+    returns: 'boolean',
+    executableBy: ['service_role'],
+  },
+  reserve_quota: {
+    args: { p_user_id: 'uuid', p_idempotency_key: 'text', p_estimated_tokens: 'bigint', p_estimated_cost_usd: 'numeric', p_ttl: 'interval' },
+    optional: ['p_estimated_cost_usd', 'p_ttl'],
+    returns: 'TABLE(granted boolean, reason text, reservation_id uuid, expires_at timestamp with time zone, tokens_remaining bigint, cost_remaining_usd numeric, requests_remaining bigint)',
+    executableBy: ['service_role'],
+  },
+  session_latency: {
+    args: { p_session_id: 'uuid' },
+    returns: 'TABLE(latency_count integer, avg_ms numeric, p95_ms double precision)',
+    executableBy: ['authenticated', 'service_role'],
+  },
+} as const satisfies Record<string, RpcFunctionSpec>;
 
 /** A Postgres type name as its JSON value through PostgREST. */
 export type PgTypeToWire<T extends string> = T extends `${infer Element}[]`
