@@ -4,7 +4,9 @@ import { applySupabaseEmulation } from '../src/local/supabaseEmulation.js';
 import { runMigrations } from '../src/migrate.js';
 
 /** A throwaway, migrated database on the server for one benchmark run. */
-export async function createBenchDatabase(serverUrl: string): Promise<{ url: string; drop: () => Promise<void> }> {
+export async function createBenchDatabase(
+  serverUrl: string,
+): Promise<{ url: string; name: string; drop: () => Promise<void>; keep: () => Promise<void> }> {
   const name = `witchcraft_bench_${Date.now().toString(36)}`;
   const admin = postgres(serverUrl, { max: 1, onnotice: () => {} });
   await admin.unsafe(`create database "${name}"`);
@@ -20,6 +22,8 @@ export async function createBenchDatabase(serverUrl: string): Promise<{ url: str
   }
   return {
     url,
+    name,
+    keep: () => admin.end(),
     drop: async () => {
       await admin.unsafe(`drop database if exists "${name}" with (force)`);
       await admin.end();

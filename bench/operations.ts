@@ -1,5 +1,7 @@
 // The operations the benchmark measures, and their baselines, as SQL.
+import postgres from 'postgres';
 import type { Sql } from './runner.js';
+import { quantile } from './stats.js';
 
 /**
  * Installs `bench.time_query`: runs a query (taking a user id as $1) over many
@@ -49,6 +51,40 @@ export async function timeServerSide(sql: Sql, q: string, users: string[], reps:
     ),
   );
   return { p50: Number(row!.p50), p95: Number(row!.p95), planP50: Number(row!.plan_p50) };
+}
+
+/**
+ * The same measurement on two databases, alternating in rounds so that
+ * whatever else the machine is doing weighs on both alike. Each round opens
+ * fresh sessions, as a service's pool would have (the sessions that loaded
+ * the data are left out). Returns the median of each side's round medians.
+ */
+export async function timePaired(
+  first: { url: string; users: string[] },
+  second: { url: string; users: string[] },
+  measure: (sql: Sql, users: string[], reps: number) => Promise<{ p50: number; p95: number }>,
+  reps: number,
+  rounds = 10,
+) {
+  const results: [number[], number[], number[], number[]] = [[], [], [], []];
+  const per = Math.max(20, Math.ceil(reps / rounds));
+  for (let round = 0; round < rounds; round++) {
+    for (const [side, target] of [first, second].entries()) {
+      const sql = postgres(target.url, { max: 1, onnotice: () => {} });
+      try {
+        const r = await measure(sql, target.users, per);
+        results[side]!.push(r.p50);
+        results[side + 2]!.push(r.p95);
+      } finally {
+        await sql.end();
+      }
+    }
+  }
+  const mid = (v: number[]) => [...v].sort((p, q) => p - q)[Math.floor(v.length / 2)]!;
+  return {
+    first: { p50: mid(results[0]), p95: mid(results[2]) },
+    second: { p50: mid(results[1]), p95: mid(results[3]) },
+  };
 }
 
 /** EXPLAIN ANALYZE of `q` for one user, as the given role. */
@@ -101,27 +137,44 @@ export async function currentPriceId(sql: Sql): Promise<number> {
 }
 
 /**
- * One API request as a backend service makes it for a user (or as
- * service_role): a transaction with role and JWT claims set, then the query.
- * Client-side latency with prepared statements, one connection.
+ * Requests as a backend service makes them: a transaction with role and JWT
+ * claims set, then the prepared query; one connection per side, the two
+ * sides alternating call by call. Client-side latency, median and p95.
  */
-export async function timePerRequest(url: string, q: string, users: string[], reps: number, role: 'authenticated' | 'service_role') {
-  const { default: postgres } = await import('postgres');
-  const client = postgres(url, { max: 1, onnotice: () => {} });
-  try {
-    const { timeSequential } = await import('./runner.js');
-    return await timeSequential(client, reps, (i) => {
-      const user = users[Math.abs(i) % users.length]!;
-      return client.begin(async (tx) => {
-        await tx.unsafe(`select set_config('role', $1, true), set_config('request.jwt.claims', $2, true)`, [
-          role,
-          JSON.stringify({ sub: user, role }),
-        ]);
-        await tx.unsafe(q, [user]);
-      });
+export async function timePerRequestPaired(
+  url: string,
+  users: string[],
+  reps: number,
+  a: { q: string; role: 'authenticated' | 'service_role' },
+  b: { q: string; role: 'authenticated' | 'service_role' },
+) {
+  const clients = [postgres(url, { max: 1, onnotice: () => {} }), postgres(url, { max: 1, onnotice: () => {} })];
+  const request = (client: Sql, side: { q: string; role: string }, user: string) =>
+    client.begin(async (tx) => {
+      await tx.unsafe(`select set_config('role', $1, true), set_config('request.jwt.claims', $2, true)`, [
+        side.role,
+        JSON.stringify({ sub: user, role: side.role }),
+      ]);
+      await tx.unsafe(side.q, [user]);
     });
+  try {
+    const samples: [number[], number[]] = [[], []];
+    for (let i = -20; i < reps; i++) {
+      const user = users[Math.abs(i) % users.length]!;
+      // Alternate which side goes first, so neither always follows the other.
+      const order = i % 2 === 0 ? ([0, 1] as const) : ([1, 0] as const);
+      for (const side of order) {
+        const t0 = performance.now();
+        await request(clients[side]!, side === 0 ? a : b, user);
+        if (i >= 0) samples[side].push(performance.now() - t0);
+      }
+    }
+    return samples.map((s) => ({ p50Ms: quantile(s, 0.5), p95Ms: quantile(s, 0.95) })) as [
+      { p50Ms: number; p95Ms: number },
+      { p50Ms: number; p95Ms: number },
+    ];
   } finally {
-    await client.end();
+    await Promise.all(clients.map((c) => c.end()));
   }
 }
 
@@ -188,7 +241,7 @@ export function appendMessage(sql: Sql, session: string, user: string, i: number
 export const quotaStatusSql = `select * from public.get_quota_status($1)`;
 
 /** Reservation latency inside the server; the reservations made are released afterwards. */
-export async function timeReserve(sql: Sql, users: string[], reps: number) {
+export async function timeReserve(sql: Sql, users: string[], reps: number): Promise<{ p50: number; p95: number }> {
   const result = await timeServerSide(
     sql,
     `select * from public.reserve_quota($1, 'timing-' || gen_random_uuid(), 1000, 0.01, interval '1 hour')`,

@@ -103,51 +103,75 @@ try {
   throughputFigure('5. append message vs bare message insert', append, bareMessages, 0.6);
 
   // ---- 3. quota status and reservation: small history vs large -------------
-  const crowd = await createUsers(admin, opts.users, 'user');
-  // This month's activity is the same in both measurements; only the past grows.
-  log(`bench: small history (${opts.smallEvents} events this month)`);
-  await loadHistory(admin, crowd, opts.smallEvents, log, 0, 'current');
-  const probe = crowd.slice(0, Math.min(100, crowd.length));
-  const statusSmall = await ops.timeServerSide(admin, ops.quotaStatusSql, probe, opts.repetitions);
-  const reserveSmall = await ops.timeReserve(admin, probe, opts.repetitions);
-  log(`bench: large history (${opts.largeEvents} events across ${opts.users} users, the rest in the 12 months before)`);
-  await loadHistory(admin, crowd, opts.largeEvents - opts.smallEvents, log, 20, 'past');
-  const statusLarge = await ops.timeServerSide(admin, ops.quotaStatusSql, probe, opts.repetitions);
-  const reserveLarge = await ops.timeReserve(admin, probe, opts.repetitions);
-  latencyFigure(`3a. quota status at ${opts.largeEvents} vs ${opts.smallEvents} events`, statusLarge.p50, statusSmall.p50, 1.25, {
-    absMs: 1,
-    detail: `server-side p95 ${fmt(statusLarge.p95)} ms (small history p95 ${fmt(statusSmall.p95)} ms)`,
-  });
-  latencyFigure(`3b. reserve quota at ${opts.largeEvents} vs ${opts.smallEvents} events`, reserveLarge.p50, reserveSmall.p50, 1.25, {
-    absMs: 1,
-    detail: `server-side p95 ${fmt(reserveLarge.p95)} ms (small history p95 ${fmt(reserveSmall.p95)} ms)`,
-  });
-
-  // ---- 4. RLS: as the signed-in user vs service_role with a filter --------
-  // Judged per request, as a service pays it (transaction, role and claims,
-  // prepared query); the server-side execution times are reported beside.
-  const readers = crowd.slice(0, 500);
-  const rlsFigure = async (name: string, rlsSql: string, serviceSql: string) => {
-    const viaRls = await ops.timePerRequest(db.url, rlsSql, readers, opts.repetitions, 'authenticated');
-    const viaService = await ops.timePerRequest(db.url, serviceSql, readers, opts.repetitions, 'service_role');
-    const execRls = await ops.timeServerSide(admin, rlsSql, readers, opts.repetitions, 'authenticated');
-    const execService = await ops.timeServerSide(admin, serviceSql, readers, opts.repetitions, 'service_role');
-    latencyFigure(name, viaRls.p50Ms, viaService.p50Ms, 1.2, {
-      detail: `per request p95 ${fmt(viaRls.p95Ms)} vs ${fmt(viaService.p95Ms)} ms; server-side execution p50 ${fmt(execRls.p50)} vs ${fmt(execService.p50)} ms (${fmt(execRls.p50 / execService.p50)}x), planning ${fmt(execRls.planP50)} vs ${fmt(execService.planP50)} ms`,
+  // Two databases with the same users' activity this month; the second also
+  // holds a long past. Measured in alternating rounds (see timePaired).
+  const small = await createBenchDatabase(opts.serverUrl);
+  const smallSql = postgres(small.url, { max: 1, onnotice: () => {} });
+  try {
+    await ops.installTimer(smallSql);
+    await loadPrices(smallSql);
+    const smallCrowd = await createUsers(smallSql, opts.users, 'user');
+    log(`bench: small history (${opts.smallEvents} events this month)`);
+    await loadHistory(smallSql, smallCrowd, opts.smallEvents, log, 0, 'current');
+    const crowd = await createUsers(admin, opts.users, 'user');
+    log(`bench: large history (the same this month, and ${opts.largeEvents - opts.smallEvents} events in the 12 months before, ${opts.users} users)`);
+    await loadHistory(admin, crowd, opts.smallEvents, log, 0, 'current');
+    await loadHistory(admin, crowd, opts.largeEvents - opts.smallEvents, log, 20, 'past');
+    await admin.unsafe('checkpoint');
+    const probe = Math.min(100, crowd.length);
+    const smallSide = { url: small.url, users: smallCrowd.slice(0, probe) };
+    const largeSide = { url: db.url, users: crowd.slice(0, probe) };
+    const status = await ops.timePaired(largeSide, smallSide, (sql, users, reps) => ops.timeServerSide(sql, ops.quotaStatusSql, users, reps), opts.repetitions);
+    const reserve = await ops.timePaired(largeSide, smallSide, (sql, users, reps) => ops.timeReserve(sql, users, reps), opts.repetitions);
+    latencyFigure(`3a. quota status at ${opts.largeEvents} vs ${opts.smallEvents} events`, status.first.p50, status.second.p50, 1.25, {
+      absMs: 1,
+      detail: `server-side p95 ${fmt(status.first.p95)} ms (small history p95 ${fmt(status.second.p95)} ms)`,
     });
-  };
-  await rlsFigure('4a. monthly usage (seed query): RLS vs service_role', ops.monthlyUsageSql, ops.monthlyUsageSql);
-  await rlsFigure('4b. list sessions: RLS vs service_role + filter', ops.listSessionsRlsSql, ops.listSessionsFilteredSql);
+    latencyFigure(`3b. reserve quota at ${opts.largeEvents} vs ${opts.smallEvents} events`, reserve.first.p50, reserve.second.p50, 1.25, {
+      absMs: 1,
+      detail: `server-side p95 ${fmt(reserve.first.p95)} ms (small history p95 ${fmt(reserve.second.p95)} ms)`,
+    });
 
-  // ---- plans of the reads ---------------------------------------------------
-  const someone = crowd[0]!;
-  plans['quota status'] = await ops.explain(admin, ops.quotaStatusSql, someone, 'service_role');
-  plans['monthly usage (seed query) as the user'] = await ops.explain(admin, ops.monthlyUsageSql, someone, 'authenticated');
-  plans['list sessions as the user (RLS only)'] = await ops.explain(admin, ops.listSessionsRlsSql, someone, 'authenticated');
-  plans['list sessions as service_role + filter'] = await ops.explain(admin, ops.listSessionsFilteredSql, someone, 'service_role');
+    // ---- 4. RLS: as the signed-in user vs service_role with a filter --------
+    // Judged per request, as a service pays it (transaction, role and claims,
+    // prepared query, the two sides alternating); server-side execution times
+    // are reported beside.
+    const readers = crowd.slice(0, 500);
+    const rlsFigure = async (name: string, rlsSql: string, serviceSql: string) => {
+      const [viaRls, viaService] = await ops.timePerRequestPaired(db.url, readers, opts.repetitions,
+        { q: rlsSql, role: 'authenticated' }, { q: serviceSql, role: 'service_role' });
+      const execRls = await ops.timeServerSide(admin, rlsSql, readers, opts.repetitions, 'authenticated');
+      const execService = await ops.timeServerSide(admin, serviceSql, readers, opts.repetitions, 'service_role');
+      latencyFigure(name, viaRls.p50Ms, viaService.p50Ms, 1.2, {
+        detail: `per request p95 ${fmt(viaRls.p95Ms)} vs ${fmt(viaService.p95Ms)} ms; server-side execution p50 ${fmt(execRls.p50)} vs ${fmt(execService.p50)} ms (${fmt(execRls.p50 / execService.p50)}x), planning ${fmt(execRls.planP50)} vs ${fmt(execService.planP50)} ms`,
+      });
+    };
+    await rlsFigure('4a. monthly usage (seed query): RLS vs service_role', ops.monthlyUsageSql, ops.monthlyUsageSql);
+    await rlsFigure('4b. list sessions: RLS vs service_role + filter', ops.listSessionsRlsSql, ops.listSessionsFilteredSql);
+
+    // ---- plans of the reads -------------------------------------------------
+    const someone = crowd[0]!;
+    plans['quota status'] = await ops.explain(admin, ops.quotaStatusSql, someone, 'service_role');
+    plans['monthly usage (seed query) as the user'] = await ops.explain(admin, ops.monthlyUsageSql, someone, 'authenticated');
+    plans['list sessions as the user (RLS only)'] = await ops.explain(admin, ops.listSessionsRlsSql, someone, 'authenticated');
+    plans['list sessions as service_role + filter'] = await ops.explain(admin, ops.listSessionsFilteredSql, someone, 'service_role');
+  } finally {
+    await smallSql.end();
+    if (opts.keep) {
+      await small.keep();
+      log(`bench: kept database ${small.name}`);
+    } else {
+      await small.drop();
+    }
+  }
 } finally {
   await admin.end();
-  if (!opts.keep) await db.drop();
+  if (opts.keep) {
+    await db.keep();
+    log(`bench: kept database ${db.name}`);
+  } else {
+    await db.drop();
+  }
 }
 
 // ---- report ----------------------------------------------------------------

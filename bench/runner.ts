@@ -61,15 +61,3 @@ export async function runLoad(
     await Promise.all(clients.map((c) => c.end({ timeout: 5 })));
   }
 }
-
-/** Median and p95 of `runs` sequential executions of `op` on one connection, client-side, in ms. */
-export async function timeSequential(sql: Sql, runs: number, op: (i: number) => Promise<unknown>) {
-  for (let i = 0; i < Math.min(20, runs); i++) await op(-1 - i);
-  const samples: number[] = [];
-  for (let i = 0; i < runs; i++) {
-    const t0 = performance.now();
-    await op(i);
-    samples.push(performance.now() - t0);
-  }
-  return { p50Ms: quantile(samples, 0.5), p95Ms: quantile(samples, 0.95) };
-}

@@ -87,6 +87,9 @@ returns table (
 language plpgsql
 stable
 set search_path = ''
+-- Plan each lookup for the user at hand: a plan cached for "any user" is
+-- priced from averages that a few very busy users skew.
+set plan_cache_mode = force_custom_plan
 as $$
 declare
   q public.user_quotas%rowtype;
@@ -156,6 +159,7 @@ returns table (
   tokens_remaining bigint, cost_remaining_usd numeric, requests_remaining bigint)
 language plpgsql
 set search_path = ''
+set plan_cache_mode = force_custom_plan
 as $$
 declare
   v_existing public.quota_reservations%rowtype;
