@@ -39,6 +39,22 @@ end
 $$`;
 }
 
+/**
+ * auth.<name>() as Supabase defines it: one claim of the request's JWT, from
+ * the older per-claim setting (request.jwt.claim.<claim>) or the JSON of all
+ * claims (request.jwt.claims), cast to its type.
+ */
+function claimReader(name: string, claim: string, type: 'uuid' | 'text'): string {
+  return `create or replace function auth.${name}() returns ${type}
+    language sql stable
+    as $$
+      select coalesce(
+        nullif(current_setting('request.jwt.claim.${claim}', true), ''),
+        (nullif(current_setting('request.jwt.claims', true), '')::jsonb ->> '${claim}')
+      )::${type}
+    $$`;
+}
+
 export const supabaseEmulationStatements: readonly string[] = [
   // The API roles. PostgREST logs in as authenticator and switches to anon,
   // authenticated or service_role by the request's JWT; service_role skips RLS.
@@ -107,30 +123,9 @@ export const supabaseEmulationStatements: readonly string[] = [
 
   // The JWT helpers, read from the request settings PostgREST sets per
   // request; both the current JSON claims and the older per-claim settings.
-  `create or replace function auth.uid() returns uuid
-    language sql stable
-    as $$
-      select coalesce(
-        nullif(current_setting('request.jwt.claim.sub', true), ''),
-        (nullif(current_setting('request.jwt.claims', true), '')::jsonb ->> 'sub')
-      )::uuid
-    $$`,
-  `create or replace function auth.role() returns text
-    language sql stable
-    as $$
-      select coalesce(
-        nullif(current_setting('request.jwt.claim.role', true), ''),
-        (nullif(current_setting('request.jwt.claims', true), '')::jsonb ->> 'role')
-      )::text
-    $$`,
-  `create or replace function auth.email() returns text
-    language sql stable
-    as $$
-      select coalesce(
-        nullif(current_setting('request.jwt.claim.email', true), ''),
-        (nullif(current_setting('request.jwt.claims', true), '')::jsonb ->> 'email')
-      )::text
-    $$`,
+  claimReader('uid', 'sub', 'uuid'),
+  claimReader('role', 'role', 'text'),
+  claimReader('email', 'email', 'text'),
   `create or replace function auth.jwt() returns jsonb
     language sql stable
     as $$
