@@ -3,6 +3,11 @@ import postgres from 'postgres';
 import type { Sql } from './runner.js';
 import { quantile } from './stats.js';
 
+// Idempotency keys are unique across the whole run: a repeated key would be a
+// cheap duplicate and flatter the figures.
+let keySequence = 0;
+const nextKey = (prefix: string) => `${prefix}-${++keySequence}`;
+
 /**
  * Installs `bench.time_query`: runs a query (taking a user id as $1) over many
  * users inside the server, optionally as an API role with that user's JWT
@@ -123,7 +128,7 @@ export function bareUsageInsert(sql: Sql, user: string, i: number, refs: { sessi
        (user_id, session_id, reservation_id, price_id, idempotency_key, provider, model, agent_mode,
         input_tokens, output_tokens, cost_usd, cost_source, status, latency_ms)
      values ($1, $2, $3, $4, $5, 'anthropic', 'claude-sonnet-4', 'implement', 1200, 300, 0.0066, 'price_table', 'success', 900)`,
-    [user, refs.session, refs.reservation, refs.price, `bare-${i}`],
+    [user, refs.session, refs.reservation, refs.price, nextKey('bare')],
   );
 }
 
@@ -223,7 +228,7 @@ export function recordUsage(sql: Sql, user: string, session: string, reservation
   return sql.unsafe(
     `select * from record_usage($1::uuid, $2, 'anthropic', 'claude-sonnet-4', 'implement', 1200, 300, 0, 0, 0,
        'success', null, 900, $3::uuid, null, $4::uuid)`,
-    [user, `rec-${i}`, session, reservation],
+    [user, nextKey('rec'), session, reservation],
   );
 }
 

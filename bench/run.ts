@@ -9,7 +9,7 @@ import { parseArgs } from './args.js';
 import { createBenchDatabase } from './database.js';
 import { createUsers, loadHistory, loadPrices } from './load.js';
 import * as ops from './operations.js';
-import { runLoad, type LoadResult } from './runner.js';
+import { runLoad, runLoadPaired, type LoadResult } from './runner.js';
 import { fmt } from './stats.js';
 
 interface Figure {
@@ -73,34 +73,54 @@ try {
   const capacity = Math.ceil(opts.seconds * 6_000) + 5_000;
   const reservations = await ops.prepareReservations(admin, writers, capacity);
   const price = await ops.currentPriceId(admin);
-  const bare = await runLoad(db.url, c, opts.seconds, (sql, w, i) =>
-    ops.bareUsageInsert(sql, writers[w]!, i, { session: writerSessions[w]!, reservation: reservations[w]![0]!, price }),
+  const first = await runLoadPaired(
+    db.url,
+    c,
+    opts.seconds,
+    (sql, w, i) => ops.bareUsageInsert(sql, writers[w]!, i, { session: writerSessions[w]!, reservation: reservations[w]![0]!, price }),
+    (sql, w, i) =>
+      ops.recordUsage(sql, writers[w]!, writerSessions[w]!, reservations[w]!.length > 1 ? reservations[w]!.pop()! : null, i),
   );
-  const record = await runLoad(db.url, c, opts.seconds, (sql, w, i) =>
-    ops.recordUsage(sql, writers[w]!, writerSessions[w]!, reservations[w]!.length > 1 ? reservations[w]!.pop()! : null, i),
-  );
-  throughputFigure('1. record usage vs bare event insert', record, bare, 0.6);
+  const record = first.measured;
+  throughputFigure('1. record usage vs bare event insert', record, first.baseline, 0.6);
 
   // ---- 2. one hot user on 8 connections vs 8 different users ----------------
   const [hot] = await createUsers(admin, 1, 'hot');
   const hotSessions = await ops.openSessions(admin, Array(c).fill(hot!));
   const hotReservations = await ops.prepareReservations(admin, Array(c).fill(hot!), capacity);
-  const hotRecord = await runLoad(db.url, c, opts.seconds, (sql, w, i) =>
-    ops.recordUsage(sql, hot!, hotSessions[w]!, hotReservations[w]!.pop() ?? null, i),
+  const second = await runLoadPaired(
+    db.url,
+    c,
+    opts.seconds,
+    (sql, w, i) =>
+      ops.recordUsage(sql, writers[w]!, writerSessions[w]!, reservations[w]!.length > 1 ? reservations[w]!.pop()! : null, i),
+    (sql, w, i) => ops.recordUsage(sql, hot!, hotSessions[w]!, hotReservations[w]!.pop() ?? null, i),
   );
-  throughputFigure('2. one hot user vs 8 users (record usage)', hotRecord, record, 0.5);
+  throughputFigure('2. one hot user vs 8 users (record usage)', second.measured, second.baseline, 0.5);
 
   // ---- 5. appending a message vs a bare insert ------------------------------
   const appenders = await createUsers(admin, c, 'appender');
   const appendSessions = await ops.openSessions(admin, appenders);
-  const bareMessages = await ops.withMessageTriggersOff(admin, () =>
-    runLoad(db.url, c, opts.seconds, (sql, w, i) => ops.bareMessageInsert(sql, appendSessions[w]!, appenders[w]!, i)),
-  );
+  // The baseline needs the table's triggers off, so these two cannot
+  // alternate round by round; they run back to back, in halves, twice.
   const appendSessions2 = await ops.openSessions(admin, appenders);
-  const append = await runLoad(db.url, c, opts.seconds, (sql, w, i) =>
-    ops.appendMessage(sql, appendSessions2[w]!, appenders[w]!, i),
-  );
-  throughputFigure('5. append message vs bare message insert', append, bareMessages, 0.6);
+  const halves: { bare: LoadResult[]; append: LoadResult[] } = { bare: [], append: [] };
+  let seqBase = 0;
+  for (let round = 0; round < 2; round++) {
+    halves.bare.push(
+      await ops.withMessageTriggersOff(admin, () =>
+        runLoad(db.url, c, opts.seconds / 2, (sql, w, i) => ops.bareMessageInsert(sql, appendSessions[w]!, appenders[w]!, seqBase + i)),
+      ),
+    );
+    seqBase += 10_000_000;
+    halves.append.push(await runLoad(db.url, c, opts.seconds / 2, (sql, w, i) => ops.appendMessage(sql, appendSessions2[w]!, appenders[w]!, i)));
+  }
+  const total = (rs: LoadResult[]): LoadResult => {
+    const operations = rs.reduce((n, r) => n + r.operations, 0);
+    const time = rs.reduce((n, r) => n + r.seconds, 0);
+    return { operations, seconds: time, perSecond: operations / time, p50Ms: Math.max(...rs.map((r) => r.p50Ms)), p95Ms: Math.max(...rs.map((r) => r.p95Ms)) };
+  };
+  throughputFigure('5. append message vs bare message insert', total(halves.append), total(halves.bare), 0.6);
 
   // ---- 3. quota status and reservation: small history vs large -------------
   // Two databases with the same users' activity this month; the second also

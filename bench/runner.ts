@@ -61,3 +61,31 @@ export async function runLoad(
     await Promise.all(clients.map((c) => c.end({ timeout: 5 })));
   }
 }
+
+/**
+ * Two operations measured in alternating rounds (baseline, measured,
+ * baseline, ...), so that a change in what else the machine is doing weighs
+ * on both alike. Returns each side's totals over all its rounds.
+ */
+export async function runLoadPaired(
+  url: string,
+  connections: number,
+  seconds: number,
+  baseline: (sql: Sql, worker: number, i: number) => Promise<unknown>,
+  measured: (sql: Sql, worker: number, i: number) => Promise<unknown>,
+  rounds = 4,
+): Promise<{ baseline: LoadResult; measured: LoadResult }> {
+  const parts: [LoadResult[], LoadResult[]] = [[], []];
+  const slice = seconds / rounds;
+  for (let round = 0; round < rounds; round++) {
+    parts[0].push(await runLoad(url, connections, slice, baseline, Math.min(0.5, slice / 4)));
+    parts[1].push(await runLoad(url, connections, slice, measured, Math.min(0.5, slice / 4)));
+  }
+  const combine = (results: LoadResult[]): LoadResult => {
+    const operations = results.reduce((n, r) => n + r.operations, 0);
+    const time = results.reduce((n, r) => n + r.seconds, 0);
+    const mid = (v: number[]) => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)]!;
+    return { operations, seconds: time, perSecond: operations / time, p50Ms: mid(results.map((r) => r.p50Ms)), p95Ms: mid(results.map((r) => r.p95Ms)) };
+  };
+  return { baseline: combine(parts[0]), measured: combine(parts[1]) };
+}
