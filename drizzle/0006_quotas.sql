@@ -197,12 +197,15 @@ begin
   end if;
 
   select * into v_status from public.get_quota_status(p_user_id);
-  if v_status.tokens_used + v_status.tokens_reserved + p_estimated_tokens > v_status.monthly_token_limit then
+  -- A limit already used up refuses even an estimate of zero.
+  if v_status.tokens_used + v_status.tokens_reserved + p_estimated_tokens > v_status.monthly_token_limit
+     or v_status.tokens_used + v_status.tokens_reserved >= v_status.monthly_token_limit then
     return query select false, 'monthly_token_limit'::text, null::uuid, null::timestamptz,
       v_status.tokens_remaining, v_status.cost_remaining_usd, v_status.requests_remaining;
     return;
   end if;
-  if v_status.cost_used_usd + v_status.cost_reserved_usd + p_estimated_cost_usd > v_status.monthly_cost_limit_usd then
+  if v_status.cost_used_usd + v_status.cost_reserved_usd + p_estimated_cost_usd > v_status.monthly_cost_limit_usd
+     or v_status.cost_used_usd + v_status.cost_reserved_usd >= v_status.monthly_cost_limit_usd then
     return query select false, 'monthly_cost_limit_usd'::text, null::uuid, null::timestamptz,
       v_status.tokens_remaining, v_status.cost_remaining_usd, v_status.requests_remaining;
     return;

@@ -98,6 +98,14 @@ describe('reservations', () => {
     expect(cost).toMatchObject({ granted: false, reason: 'monthly_cost_limit_usd' });
   });
 
+  it('a used-up limit refuses even an estimate of zero', async () => {
+    const u = await userWithLimit(100);
+    await recordUsage(t.db, { ...usage, userId: u, idempotencyKey: key(), inputTokens: 100 });
+    const r = await reserveQuota(t.db, { userId: u, idempotencyKey: key(), estimatedTokens: 0 });
+    expect(r).toMatchObject({ granted: false, reason: 'monthly_token_limit', tokensRemaining: 0 });
+    expect((await getQuotaStatus(t.db, { userId: u }))!.hardLimitReached).toBe(true);
+  });
+
   it('the daily request limit refuses too', async () => {
     const u = await userWithLimit(1_000_000, { daily_request_limit_override: 2 });
     expect((await reserveQuota(t.db, { userId: u, idempotencyKey: key(), estimatedTokens: 1 })).granted).toBe(true);
