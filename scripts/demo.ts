@@ -1,0 +1,436 @@
+// npm run demo: a guided tour of the package on the embedded database (or
+// DATABASE_URL when set). It migrates first, removes the users of any earlier
+// demo run, then tells the product's story in short sections: sign-up,
+// usage accounting, agent sessions, quota reservations, the original design's
+// three queries, a quota table, and row-level security seen from the outside.
+import { sql } from 'drizzle-orm';
+import {
+  activeSessionsQuery,
+  appendMessage,
+  asAnon,
+  asService,
+  checkQuotaQuery,
+  connect,
+  endSession,
+  getQuotaStatus,
+  getSession,
+  monthlyUsageQuery,
+  queryRows,
+  recordUsage,
+  releaseQuota,
+  reserveQuota,
+  runMigrations,
+  signUpLocal,
+  startSession,
+  withClaims,
+  type Connection,
+  type Db,
+} from '../src/index.js';
+import type { RecordUsageInput } from '../src/validation/usage.js';
+
+// ---------------------------------------------------------------------------
+// Printing
+
+type Cell = string | number | boolean | Date | null | undefined;
+type Row = Record<string, Cell>;
+
+function cellText(value: Cell): string {
+  if (value === null || value === undefined) return '-';
+  if (value instanceof Date) return value.toISOString().replace('T', ' ').slice(0, 19);
+  return String(value);
+}
+
+const numeric = /^-?\d+(\.\d+)?%?$/;
+
+/** A plain-text table: a header, a rule, and the rows; numbers lean right. */
+function table(rows: Row[], columns: string[] = Object.keys(rows[0] ?? {})): void {
+  if (rows.length === 0) {
+    console.log('  (no rows)');
+    return;
+  }
+  const cells = rows.map((row) => columns.map((c) => cellText(row[c])));
+  const widths = columns.map((c, i) => Math.max(c.length, ...cells.map((r) => r[i]!.length)));
+  const line = (values: string[], alignNumbers: boolean) =>
+    '  ' +
+    values
+      .map((v, i) => (alignNumbers && numeric.test(v) ? v.padStart(widths[i]!) : v.padEnd(widths[i]!)))
+      .join('  ')
+      .trimEnd();
+  console.log(line(columns, false));
+  console.log(line(widths.map((w) => '-'.repeat(w)), false));
+  for (const r of cells) console.log(line(r, true));
+}
+
+function section(title: string, ...explanation: string[]): void {
+  console.log(`\n== ${title} ==`);
+  for (const text of explanation) console.log(text);
+  console.log('');
+}
+
+/** An exact USD amount from the database, trailing zeros trimmed (never through a float). */
+function usd(amount: string | number | null | undefined): string | null {
+  if (amount === null || amount === undefined) return null;
+  const text = String(amount);
+  if (!text.includes('.')) return `${text}.00`;
+  const trimmed = text.replace(/0+$/, '');
+  const decimals = trimmed.length - trimmed.indexOf('.') - 1;
+  return decimals < 2 ? trimmed + '0'.repeat(2 - decimals) : trimmed;
+}
+
+/** Indents a SQL text for printing. */
+function showSql(text: string): void {
+  for (const l of text.split('\n')) console.log(`    ${l}`);
+  console.log('');
+}
+
+// ---------------------------------------------------------------------------
+// The story
+
+// Users made by the demo carry this mark in app_metadata (written by the
+// server only), so a later run can find and remove them, whatever their
+// sign-in method.
+const demoMark = 'witchcraft-demo';
+
+const connection: Connection = await connect();
+const db: Db = connection.db;
+const where =
+  connection.kind === 'pglite' ? `embedded PGlite (${process.env.PGLITE_DATA_DIR ?? '.data/pglite'})` : 'DATABASE_URL';
+
+async function main(): Promise<void> {
+  console.log('Witchcraft database demo');
+  console.log('Witchcraft is an AI coding assistant. This package is its database: who the');
+  console.log('users are, what every AI request cost, what the agent did in each session, and');
+  console.log('how much of their quota each user has left, with each user seeing only their own.');
+
+  const applied = await runMigrations(connection);
+  console.log(`\nDatabase: ${where}; ${applied.length === 0 ? 'schema up to date' : `applied ${applied.length} migrations`}.`);
+  const [removed] = await queryRows<{ n: number }>(
+    db,
+    sql`with gone as (delete from auth.users where raw_app_meta_data ->> 'demo' = ${demoMark} returning 1)
+        select count(*)::int as n from gone`,
+  );
+  if (Number(removed?.n ?? 0) > 0) {
+    console.log(`Removed ${removed!.n} users left by an earlier demo run (their data goes with them).`);
+  }
+
+  // 1. Sign-up -----------------------------------------------------------------
+  section(
+    '1. Sign-up',
+    'Three people sign up through Supabase Auth (emulated here). A database trigger gives',
+    'each a profile and a quota on the free tier; no application code is involved.',
+  );
+  const mark = (provider: string) => ({ provider, providers: [provider], demo: demoMark });
+  const ada = await signUpLocal(db, {
+    email: 'ada@demo.witchcraft.dev',
+    emailConfirmed: true,
+    userMetadata: { full_name: 'Ada Lovelace' },
+    appMetadata: mark('email'),
+  });
+  const phone = await signUpLocal(db, { phone: '+15550100042', phoneConfirmed: true, appMetadata: mark('phone') });
+  const guest = await signUpLocal(db, { isAnonymous: true, appMetadata: mark('anonymous') });
+  const names = new Map([
+    [ada, 'ada (email)'],
+    [phone, 'phone user'],
+    [guest, 'guest (anonymous)'],
+  ]);
+  const who = (id: string) => names.get(id) ?? id;
+
+  const profiles = await queryRows<Record<string, Cell>>(
+    db,
+    sql`select p.id, p.email, p.email_verified, p.phone, p.display_name, p.is_anonymous,
+               q.tier_id, q.monthly_token_limit, q.monthly_cost_limit_usd, q.daily_request_limit
+        from public.profiles p join public.user_quotas q on q.user_id = p.id
+        where p.id in (${ada}, ${phone}, ${guest})`,
+  );
+  table(
+    [ada, phone, guest].map((id) => {
+      const p = profiles.find((r) => r.id === id)!;
+      return {
+        user: who(id),
+        email: p.email,
+        verified: p.email_verified,
+        phone: p.phone,
+        name: p.display_name,
+        tier: p.tier_id,
+        'tokens/month': p.monthly_token_limit,
+        'USD/month': usd(p.monthly_cost_limit_usd as string),
+        'requests/day': p.daily_request_limit,
+      };
+    }),
+  );
+  console.log('\nThe guest is on a trial: the backend (service_role) lowers their token limit to 20,000.');
+  await asService(db, (tx) =>
+    tx.execute(sql`update public.user_quotas set monthly_token_limit_override = 20000 where user_id = ${guest}`),
+  );
+  const [guestLimit] = await queryRows<{ monthly_token_limit: number }>(
+    db,
+    sql`select monthly_token_limit from public.user_quotas where user_id = ${guest}`,
+  );
+  console.log(`Guest's effective monthly token limit is now ${guestLimit?.monthly_token_limit} (the change is in the audit log).`);
+
+  // 2. Usage -------------------------------------------------------------------
+  section(
+    '2. Recording AI usage',
+    'Every AI request is one call to recordUsage, made by the backend as service_role. The cost is',
+    'exact (numeric, never a float): given by the caller, computed from the price table, zero for a',
+    'local model (Ollama), or left unknown when the model has no price. A retry with the same',
+    'idempotency key is recognised and counted once.',
+  );
+  await asService(db, (tx) =>
+    tx.execute(sql`insert into public.model_prices
+        (provider, model, effective_from, input_per_mtok, output_per_mtok, cached_input_per_mtok, cache_write_per_mtok, reasoning_per_mtok)
+      values
+        ('anthropic', 'claude-sonnet-4', '2025-01-01T00:00:00Z', 3, 15, 0.3, 3.75, 15),
+        ('openai', 'gpt-4.1', '2025-01-01T00:00:00Z', 2, 8, 0.5, 0, 8)
+      on conflict (provider, model, effective_from) do nothing`),
+  );
+  const prices = await queryRows<Record<string, Cell>>(
+    db,
+    sql`select provider, model, input_per_mtok, output_per_mtok, cached_input_per_mtok
+        from public.model_prices where (provider, model) in (('anthropic', 'claude-sonnet-4'), ('openai', 'gpt-4.1'))
+        order by provider`,
+  );
+  console.log('Prices in USD per million tokens (service_role inserts them; users can only read):');
+  table(
+    prices.map((p) => ({
+      provider: p.provider,
+      model: p.model,
+      input: usd(p.input_per_mtok as string),
+      output: usd(p.output_per_mtok as string),
+      'cached input': usd(p.cached_input_per_mtok as string),
+    })),
+  );
+
+  const requests: RecordUsageInput[] = [
+    { userId: ada, idempotencyKey: 'req-ada-1', provider: 'anthropic', model: 'claude-sonnet-4', agentMode: 'understand', inputTokens: 12_000, outputTokens: 900, cachedInputTokens: 8_000, latencyMs: 2400 },
+    { userId: ada, idempotencyKey: 'req-ada-2', provider: 'openai', model: 'gpt-4.1', agentMode: 'debug', inputTokens: 6_500, outputTokens: 1_200, latencyMs: 1800 },
+    { userId: ada, idempotencyKey: 'req-ada-3', provider: 'ollama', model: 'qwen2.5-coder:14b', agentMode: 'implement', inputTokens: 4_000, outputTokens: 2_500, latencyMs: 5200 },
+    { userId: ada, idempotencyKey: 'req-ada-4', provider: 'google', model: 'gemini-2.5-pro', agentMode: 'understand', inputTokens: 3_000, outputTokens: 400, latencyMs: 1500 },
+    { userId: ada, idempotencyKey: 'req-ada-5', provider: 'openrouter', model: 'deepseek/deepseek-r1', agentMode: 'debug', inputTokens: 2_000, outputTokens: 600, reasoningTokens: 1_100, costUsd: '0.0043', latencyMs: 3100 },
+    { userId: phone, idempotencyKey: 'req-phone-1', provider: 'anthropic', model: 'claude-sonnet-4', agentMode: 'implement', inputTokens: 9_000, outputTokens: 3_000, latencyMs: 4100 },
+    { userId: guest, idempotencyKey: 'req-guest-1', provider: 'openai', model: 'gpt-4.1', agentMode: 'understand', inputTokens: 3_000, outputTokens: 500, latencyMs: 900 },
+    // The same request again: a client retry after a timeout.
+    { userId: ada, idempotencyKey: 'req-ada-2', provider: 'openai', model: 'gpt-4.1', agentMode: 'debug', inputTokens: 6_500, outputTokens: 1_200, latencyMs: 1800 },
+  ];
+  console.log('\nRequests recorded (cost USD "unknown": no price for that model yet):');
+  const recorded: Row[] = [];
+  for (const request of requests) {
+    const r = await asService(db, (tx) => recordUsage(tx, request));
+    recorded.push({
+      user: who(request.userId),
+      key: request.idempotencyKey,
+      provider: request.provider,
+      model: request.model,
+      mode: request.agentMode,
+      tokens: r.totalTokens,
+      'cost USD': usd(r.costUsd) ?? 'unknown',
+      'cost from': r.costSource,
+      duplicate: r.duplicate,
+    });
+  }
+  table(recorded);
+  console.log('\nThe last line is a retry of req-ada-2: duplicate = true, nothing was counted twice.');
+
+  // 3. Sessions ----------------------------------------------------------------
+  section(
+    '3. Agent sessions',
+    'A session is one conversation with the agent. Messages get their order from the database;',
+    'tool calls, tokens, cost and latency are added up as they arrive, so reading a session',
+    'never rescans its messages.',
+  );
+  const debugging = await asService(db, (tx) =>
+    startSession(tx, { userId: ada, agentMode: 'debug', title: 'Fix the flaky login test', model: 'claude-sonnet-4', clientMetadata: { editor: 'vscode' } }),
+  );
+  const reading = await asService(db, (tx) =>
+    startSession(tx, { userId: ada, agentMode: 'understand', title: 'How does billing work?', model: 'claude-sonnet-4' }),
+  );
+  await asService(db, async (tx) => {
+    const s = debugging.id;
+    await appendMessage(tx, { sessionId: s, role: 'user', content: 'tests/login.test.ts fails one run in five. Why?' });
+    const m2 = await appendMessage(tx, {
+      sessionId: s,
+      role: 'assistant',
+      content: 'Let me read the test and the session helper.',
+      parts: [
+        { type: 'tool_call', name: 'read_file', args: { path: 'tests/login.test.ts' } },
+        { type: 'tool_call', name: 'read_file', args: { path: 'src/session.ts' } },
+      ],
+      model: 'claude-sonnet-4',
+      latencyMs: 2100,
+    });
+    await recordUsage(tx, { userId: ada, sessionId: s, messageId: m2.id, idempotencyKey: 'req-ada-s1', provider: 'anthropic', model: 'claude-sonnet-4', agentMode: 'debug', inputTokens: 7_000, outputTokens: 350, latencyMs: 2100 });
+    await appendMessage(tx, { sessionId: s, role: 'tool', content: '', parts: [{ type: 'tool_result', name: 'read_file', ok: true }] });
+    const m4 = await appendMessage(tx, {
+      sessionId: s,
+      role: 'assistant',
+      content: 'The test shares a clock with the token refresher; I will freeze it.',
+      parts: [{ type: 'tool_call', name: 'edit_file', args: { path: 'tests/login.test.ts' } }],
+      model: 'claude-sonnet-4',
+      latencyMs: 3400,
+    });
+    await recordUsage(tx, { userId: ada, sessionId: s, messageId: m4.id, idempotencyKey: 'req-ada-s2', provider: 'anthropic', model: 'claude-sonnet-4', agentMode: 'debug', inputTokens: 9_500, outputTokens: 1_100, latencyMs: 3400 });
+    const m5 = await appendMessage(tx, { sessionId: s, role: 'assistant', content: 'Fixed: 200 runs, no failure.', model: 'claude-sonnet-4', latencyMs: 900 });
+    await recordUsage(tx, { userId: ada, sessionId: s, messageId: m5.id, idempotencyKey: 'req-ada-s3', provider: 'anthropic', model: 'claude-sonnet-4', agentMode: 'debug', inputTokens: 11_000, outputTokens: 120, cachedInputTokens: 9_000, latencyMs: 900 });
+    await endSession(tx, { sessionId: s, status: 'completed' });
+
+    const r = reading.id;
+    await appendMessage(tx, { sessionId: r, role: 'user', content: 'Walk me through the billing module.' });
+    const r2 = await appendMessage(tx, {
+      sessionId: r,
+      role: 'assistant',
+      content: 'Billing starts in src/billing/index.ts ...',
+      parts: [{ type: 'tool_call', name: 'search', args: { query: 'invoice' } }],
+      model: 'claude-sonnet-4',
+      latencyMs: 1600,
+    });
+    await recordUsage(tx, { userId: ada, sessionId: r, messageId: r2.id, idempotencyKey: 'req-ada-s4', provider: 'anthropic', model: 'claude-sonnet-4', agentMode: 'understand', inputTokens: 5_200, outputTokens: 700, latencyMs: 1600 });
+  });
+
+  const figures: Row[] = [];
+  for (const [id, owner] of [
+    [debugging.id, ada],
+    [reading.id, ada],
+  ] as const) {
+    const detail = await asService(db, (tx) => getSession(tx, { sessionId: id }));
+    if (!detail) throw new Error(`session ${id} vanished`);
+    const s = detail.session;
+    figures.push({
+      user: who(owner),
+      title: s.title,
+      mode: s.agentMode,
+      status: s.status,
+      messages: s.messageCount,
+      'tool calls': s.toolCallCount,
+      'avg ms': detail.latency.avgMs === null ? null : Math.round(detail.latency.avgMs),
+      'p95 ms': detail.latency.p95Ms,
+      tokens: s.totalTokens,
+      'cost USD': usd(s.costUsd),
+    });
+  }
+  table(figures);
+  console.log('\nThe first session is completed; the second is still open (it shows up in section 5).');
+  console.log('Tokens and cost come from the usage events linked to each session.');
+
+  // 4. Quota reservations ------------------------------------------------------
+  section(
+    '4. Quota: reserve before each request',
+    'Before calling a model the backend reserves an estimate. The database grants it only if',
+    'use + holds + estimate stay within every limit, one decision at a time per user, so',
+    'concurrent requests never overspend. The guest (20,000 tokens, 3,500 used) asks for 4,000 at a time.',
+  );
+  const grants: string[] = [];
+  for (let i = 1; i <= 10; i++) {
+    const key = `guest-reserve-${i}`;
+    const r = await asService(db, (tx) => reserveQuota(tx, { userId: guest, idempotencyKey: key, estimatedTokens: 4_000, estimatedCostUsd: '0.01' }));
+    if (r.granted) {
+      grants.push(r.reservationId);
+      console.log(`  ${key}: granted, ${r.tokensRemaining} tokens left after this hold`);
+    } else {
+      console.log(`  ${key}: REFUSED by ${r.reason} (${r.tokensRemaining} tokens left, 4000 asked)`);
+      break;
+    }
+  }
+  const [first, second] = grants;
+  if (!first || !second) throw new Error('expected at least two grants before the refusal');
+  const settled = await asService(db, (tx) =>
+    recordUsage(tx, { userId: guest, reservationId: first, idempotencyKey: 'req-guest-2', provider: 'openai', model: 'gpt-4.1', agentMode: 'implement', inputTokens: 4_200, outputTokens: 900, latencyMs: 1200 }),
+  );
+  console.log(`\nThe first request ran and used ${settled.totalTokens} tokens, a little over its estimate (cost USD ${usd(settled.costUsd)}):`);
+  console.log('recordUsage({ reservationId }) settles its hold and counts what was really used.');
+  const released = await asService(db, (tx) => releaseQuota(tx, { userId: guest, reservationId: second }));
+  console.log(`The second request failed before reaching the model: releaseQuota gives its hold back (released: ${released}).`);
+  const after = await asService(db, (tx) => getQuotaStatus(tx, { userId: guest }));
+  console.log(`Guest now: ${after?.tokensUsed} used + ${after?.tokensReserved} held of ${after?.monthlyTokenLimit}; ${after?.tokensRemaining} tokens left.`);
+
+  // 5. The seed's queries ------------------------------------------------------
+  section(
+    "5. The original design's three queries, word for word",
+    'These SQL texts come from the first design of Witchcraft and run unchanged on this schema.',
+  );
+  console.log("a) Ada's usage this month, per provider and model:");
+  showSql(monthlyUsageQuery);
+  const monthly = await connection.query<Record<string, Cell>>(monthlyUsageQuery, [ada]);
+  monthly.sort((x, y) => `${x.provider}/${x.model}`.localeCompare(`${y.provider}/${y.model}`));
+  table(monthly.map((r) => ({ provider: r.provider, model: r.model, total_tokens: r.total_tokens, total_cost: usd(r.total_cost as string | null) })));
+
+  console.log('Unpriced requests (gemini here) count their tokens at no cost until a price is added.');
+  console.log('\nb) Sessions still open, with their owner and message count:');
+  showSql(activeSessionsQuery);
+  const active = await connection.query<Record<string, Cell>>(activeSessionsQuery);
+  console.log('  (s.* has many columns; a few are shown)');
+  table(active.map((r) => ({ id: String(r.id).slice(0, 8), email: r.email, agent_mode: r.agent_mode, title: r.title, status: r.status, message_count: r.message_count })));
+
+  console.log("\nc) Each demo user's monthly token limit, use and remainder:");
+  showSql(checkQuotaQuery);
+  const checks: Row[] = [];
+  for (const id of [ada, phone, guest]) {
+    for (const r of await connection.query<Record<string, Cell>>(checkQuotaQuery, [id])) checks.push({ user: who(id), ...r });
+  }
+  table(checks);
+  console.log('\nThe seed counts recorded tokens only; quota status below also counts the holds in flight.');
+
+  // 6. Quota table -------------------------------------------------------------
+  section(
+    '6. Quota status of every demo user (getQuotaStatus)',
+    'Limits come from the tier unless overridden. "soft" is the warning threshold (80% of a',
+    'limit, holds included); "hard" means some limit is used up and reservations are refused.',
+  );
+  const quotaRows: Row[] = [];
+  for (const id of [ada, phone, guest]) {
+    const q = await asService(db, (tx) => getQuotaStatus(tx, { userId: id }));
+    if (!q) throw new Error(`no quota status for ${who(id)}`);
+    quotaRows.push({
+      user: who(id),
+      tier: q.tierId,
+      limit: q.monthlyTokenLimit,
+      used: q.tokensUsed,
+      reserved: q.tokensReserved,
+      remaining: q.tokensRemaining,
+      '%': `${q.tokensPercent}%`,
+      'cost USD': `${usd(q.costUsedUsd)} of ${usd(q.monthlyCostLimitUsd)}`,
+      'requests today': `${q.requestsToday} of ${q.dailyRequestLimit}`,
+      soft: q.softLimitReached,
+      hard: q.hardLimitReached,
+    });
+  }
+  table(quotaRows);
+
+  // 7. Row-level security ------------------------------------------------------
+  section(
+    '7. Row-level security, from the outside',
+    'The Witchcraft client talks to Supabase directly, as the signed-in user or as anon. Only',
+    'row-level security stands between them and other users\' data:',
+  );
+  const [total] = await queryRows<{ n: number }>(db, sql`select count(*)::int as n from public.ai_usage_events`);
+  const seen = await withClaims(db, { role: 'authenticated', sub: ada }, async (tx) => {
+    const [mine] = await queryRows<{ n: number }>(tx, sql`select count(*)::int as n from public.ai_usage_events`);
+    const other = await getQuotaStatus(tx, { userId: phone });
+    const own = await getQuotaStatus(tx, { userId: ada });
+    return { rows: Number(mine?.n ?? 0), other, own };
+  });
+  console.log(`  Ada (authenticated) sees ${seen.rows} of the ${total?.n} usage events in the database: her own.`);
+  console.log(`  Ada asks for her own quota status: ${seen.own ? `${seen.own.tokensRemaining} tokens remaining` : 'null'}.`);
+  console.log(`  Ada asks for the phone user's quota status: ${seen.other === null ? 'null' : 'VISIBLE (this would be a leak)'}.`);
+  const denied = await asAnon(db, (tx) => queryRows(tx, sql`select count(*) from public.ai_usage_events`)).then(
+    () => 'ALLOWED (this would be a leak)',
+    (error: unknown) => refusal(error),
+  );
+  console.log(`  anon (no sign-in) reads usage events: ${denied}.`);
+  console.log('\nDone. Run it again: it removes its own users first. The tests: npm test.');
+}
+
+/** The database's refusal message, wherever the driver put it. */
+function refusal(error: unknown): string {
+  let e: any = error;
+  while (e && !e.code && e.cause) e = e.cause;
+  return String(e?.message ?? error);
+}
+
+try {
+  await main();
+} catch (error) {
+  console.error('\ndemo failed:', error instanceof Error ? error.message : error);
+  process.exitCode = 1;
+} finally {
+  await connection.close();
+}
