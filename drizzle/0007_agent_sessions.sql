@@ -71,7 +71,7 @@ create trigger agent_messages_before_insert before insert on public.agent_messag
 revoke update, truncate on public.agent_messages from anon, authenticated;
 --> statement-breakpoint
 -- Life cycle: a session ends exactly once. Leaving 'active' stamps ended_at
--- (now, unless the backend gives a time); an ended session keeps its status
+-- (now, or its last activity if later, unless the backend gives a time); an ended session keeps its status
 -- and end for good. New sessions always start active, now.
 create or replace function private.agent_sessions_life_cycle()
 returns trigger
@@ -96,7 +96,9 @@ begin
     return new;
   end if;
   if new.status <> 'active' then
-    new.ended_at := coalesce(new.ended_at, greatest(now(), old.started_at));
+    -- Never before the last activity: an append that took the row lock first
+    -- may carry a later transaction time than this end.
+    new.ended_at := coalesce(new.ended_at, greatest(now(), old.started_at, old.last_activity_at));
   elsif new.ended_at is not null then
     perform private.bad_input('ended_at', 'is set by ending the session (status completed, failed or cancelled)');
   end if;

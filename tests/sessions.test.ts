@@ -196,4 +196,49 @@ describe('concurrent appends', () => {
     expect(session).toEqual({ message_count: 200, latency_count: 200 });
     console.log(`[figures] concurrent appends: ${seqs.length} appended from 8 connections, ${seqs.length - distinct} duplicates, ${gaps} gaps, message_count ${session!.message_count}`);
   });
+
+  it.skipIf(target().kind === 'pglite')(`8 connections ending one session at once: exactly one wins (${needsServer})`, async () => {
+    const pool = t.connect(8);
+    const s = await startSession(t.db, { userId: alice, agentMode: 'debug' });
+    const results = await Promise.allSettled(
+      Array.from({ length: 8 }, (_, i) => endSession(pool.db, { sessionId: s.id, status: i % 2 ? 'failed' : 'completed' })),
+    );
+    const won = results.filter((r) => r.status === 'fulfilled');
+    const lost = results.flatMap((r) => (r.status === 'rejected' ? [r.reason] : []));
+    expect(won.length).toBe(1);
+    expect(lost.length).toBe(7);
+    for (const e of lost) expect([e instanceof ValidationError, e.field]).toEqual([true, 'status']);
+  });
+
+  it.skipIf(target().kind === 'pglite')(`appends racing the end of their session: none after the end, no gap (${needsServer})`, async () => {
+    const pool = t.connect(8);
+    const s = await startSession(t.db, { userId: alice, agentMode: 'implement' });
+    let refused = 0;
+    const writers = Array.from({ length: 7 }, (_, w) =>
+      (async () => {
+        for (let i = 0; i < 30; i++) {
+          try {
+            await appendMessage(pool.db, { sessionId: s.id, role: 'assistant', content: `w${w}-${i}` });
+          } catch (e) {
+            expect((e as ValidationError).field).toBe('session_id');
+            refused++;
+            return;
+          }
+        }
+      })(),
+    );
+    await new Promise((r) => setTimeout(r, 30));
+    await endSession(pool.db, { sessionId: s.id, status: 'completed' });
+    await Promise.all(writers);
+    const rows = await t.rows<{ seq: number; late: boolean }>(
+      sql`select m.seq, m.created_at > s.ended_at as late from agent_messages m join agent_sessions s on s.id = m.session_id
+          where m.session_id = ${s.id} order by m.seq`,
+    );
+    expect(rows.map((r) => r.seq)).toEqual(rows.map((_, i) => i + 1));
+    expect(rows.filter((r) => r.late)).toEqual([]);
+    const [f] = await t.rows<{ message_count: number }>(sql`select message_count from agent_sessions where id = ${s.id}`);
+    expect(f!.message_count).toBe(rows.length);
+    console.log(`[figures] appends racing the end: ${rows.length} accepted, ${refused} writers refused after the end, 0 gaps`);
+  });
 });
+

@@ -63,11 +63,20 @@ export async function endSession(
   const where = v.userId
     ? and(eq(agentSessions.id, v.sessionId), eq(agentSessions.userId, v.userId))
     : eq(agentSessions.id, v.sessionId);
+  // Only an active session can end: under concurrency the losers find the row
+  // no longer active (re-checked after the winner commits) and are refused,
+  // whatever status they asked for.
   const [row] = await withInputErrors(() =>
-    db.update(agentSessions).set({ status: v.status }).where(where).returning({ endedAt: agentSessions.endedAt }),
+    db
+      .update(agentSessions)
+      .set({ status: v.status })
+      .where(and(where, eq(agentSessions.status, 'active')))
+      .returning({ endedAt: agentSessions.endedAt }),
   );
-  if (!row) throw new ValidationError('session_id', 'is not a session of this user');
-  return { endedAt: row.endedAt! };
+  if (row) return { endedAt: row.endedAt! };
+  const [ended] = await db.select({ status: agentSessions.status }).from(agentSessions).where(where);
+  if (ended) throw new ValidationError('status', `the session has already ended (${ended.status})`);
+  throw new ValidationError('session_id', 'is not a session of this user');
 }
 
 /** Marks activity on a session (the client is still there). */
