@@ -38,8 +38,9 @@ create trigger on_auth_user_created after insert on auth.users
   for each row execute function private.handle_new_auth_user();
 --> statement-breakpoint
 -- Email, phone and their confirmation follow auth.users (changed by Supabase
--- Auth: confirmations, email changes, phone sign-in). Only these columns are
--- copied; nothing from user metadata is ever trusted for authorisation.
+-- Auth: confirmations, email changes, phone sign-in), and a soft delete
+-- removes the personal data. Only these columns are copied; nothing from user
+-- metadata is ever trusted for authorisation.
 create or replace function private.handle_auth_user_updated()
 returns trigger
 language plpgsql
@@ -47,6 +48,15 @@ security definer
 set search_path = ''
 as $$
 begin
+  -- A soft-deleted account (Supabase Auth sets deleted_at) loses its personal
+  -- data as a deleted one does; the audit log keeps a note.
+  if new.deleted_at is not null and old.deleted_at is null then
+    delete from public.profiles p where p.id = new.id;
+    insert into public.audit_log (actor_id, actor_role, subject_id, action, entity_type, entity_id)
+    values ((select auth.uid()), coalesce(nullif(current_setting('role', true), 'none'), current_user),
+            new.id, 'user.soft_deleted', 'auth.users', new.id::text);
+    return new;
+  end if;
   update public.profiles p set
     email = new.email,
     email_verified = new.email_confirmed_at is not null,
@@ -64,7 +74,7 @@ $$;
 revoke execute on function private.handle_auth_user_updated() from public, anon, authenticated;
 --> statement-breakpoint
 create trigger on_auth_user_updated
-  after update of email, email_confirmed_at, phone, is_anonymous on auth.users
+  after update of email, email_confirmed_at, phone, is_anonymous, deleted_at on auth.users
   for each row execute function private.handle_auth_user_updated();
 --> statement-breakpoint
 -- Deleting an auth user deletes the profile, and with it (ON DELETE CASCADE)

@@ -5,6 +5,12 @@
 -- even if a policy were wrong. anon has no business with any table.
 revoke all on all tables in schema public from anon;
 --> statement-breakpoint
+-- ...and on what later migrations create (Supabase's default privileges
+-- would grant it again to every new table and sequence).
+alter default privileges in schema public revoke all on tables from anon;
+--> statement-breakpoint
+alter default privileges in schema public revoke all on sequences from anon;
+--> statement-breakpoint
 -- Nobody empties a table, or hangs triggers or references on it, through the API.
 revoke truncate, references, trigger on all tables in schema public from authenticated, service_role;
 --> statement-breakpoint
@@ -65,6 +71,10 @@ begin
   delete from public.audit_log a where a.occurred_at < now() - p_older_than;
   get diagnostics v_count = row_count;
   perform set_config('witchcraft.audit_retention', 'off', true);
+  -- The purge itself is on the record.
+  insert into public.audit_log (actor_id, actor_role, action, entity_type, after)
+  values ((select auth.uid()), coalesce(nullif(current_setting('role', true), 'none'), current_user),
+          'audit.purged', 'audit_log', jsonb_build_object('older_than', p_older_than::text, 'purged', v_count));
   return v_count;
 end;
 $$;
@@ -171,3 +181,28 @@ create trigger quota_tiers_audit after update on public.quota_tiers
   for each row when ((old.monthly_token_limit, old.monthly_cost_limit_usd, old.daily_request_limit, old.soft_limit_percent)
     is distinct from (new.monthly_token_limit, new.monthly_cost_limit_usd, new.daily_request_limit, new.soft_limit_percent))
   execute function private.audit_quota_tier();
+
+--> statement-breakpoint
+-- Entries written through the API (service_role's own audit events) get the
+-- database's time and the real role: a caller cannot backdate an entry or
+-- write it in another role's name.
+create or replace function private.audit_log_stamp()
+returns trigger
+language plpgsql
+set search_path = ''
+as $$
+declare
+  v_role text := current_setting('role', true);
+begin
+  if v_role in ('anon', 'authenticated', 'service_role') then
+    new.occurred_at := now();
+    new.actor_role := v_role;
+  end if;
+  return new;
+end;
+$$;
+--> statement-breakpoint
+revoke execute on function private.audit_log_stamp() from public, anon, authenticated;
+--> statement-breakpoint
+create trigger audit_log_stamp before insert on public.audit_log
+  for each row execute function private.audit_log_stamp();

@@ -57,4 +57,22 @@ describe('the database audits sensitive changes', () => {
     const theirs = await withClaims(t.db, { role: 'authenticated', sub: other }, (tx) => queryRows(tx, sql`select 1 from audit_log`));
     expect(theirs).toEqual([]);
   });
+
+  it('entries written through the API get the database\'s time and role: no backdating, no borrowed name', async () => {
+    await withClaims(t.db, { role: 'service_role' }, (tx) =>
+      queryRows(tx, sql`insert into audit_log (occurred_at, actor_role, subject_id, action, entity_type)
+        values ('2001-01-01', 'postgres', ${user}, 'support.note', 'profiles')`),
+    );
+    const [e] = await t.rows<{ actor_role: string; recent: boolean }>(
+      sql`select actor_role, occurred_at > now() - interval '1 minute' as recent from audit_log where action = 'support.note'`,
+    );
+    expect(e).toEqual({ actor_role: 'service_role', recent: true });
+  });
+
+  it('a purge leaves a record of itself', async () => {
+    const [r] = await withClaims(t.db, { role: 'service_role' }, (tx) => queryRows<{ n: number }>(tx, sql`select public.purge_audit_log(interval '365 days') as n`));
+    const [e] = await t.rows<{ after: { purged: number } }>(sql`select after from audit_log where action = 'audit.purged'`);
+    expect(e!.after.purged).toBe(Number(r!.n));
+  });
 });
+

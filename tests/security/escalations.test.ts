@@ -164,6 +164,20 @@ describe('anon reads nothing at all', () => {
     }
   });
 
+  it('a table added by a later migration is not granted to anon either', async () => {
+    await t.db.transaction(async (tx) => {
+      await tx.execute(sql`create table public.later_table (id int)`);
+      const [p] = await queryRows<{ anon: boolean; signed_in: boolean }>(tx, sql`select
+        has_table_privilege('anon', 'public.later_table', 'select') as anon,
+        has_table_privilege('authenticated', 'public.later_table', 'select') as signed_in`);
+      // Signed-in users still get Supabase's default grant: RLS must guard it (the matrix fails without a decision).
+      expect(p).toEqual({ anon: false, signed_in: true });
+      tx.rollback();
+    }).catch((e) => {
+      if (!String(e?.message ?? e).includes('Rollback')) throw e;
+    });
+  });
+
   it('anon cannot read auth.users', async () => {
     expect(await code(as({ role: 'anon' }, sql`select * from auth.users limit 1`))).toBe('42501');
     expect(await code(as({ role: 'authenticated', sub: alice }, sql`select * from auth.users limit 1`))).toBe('42501');

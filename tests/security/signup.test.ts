@@ -85,4 +85,15 @@ describe('profiles follow auth.users', () => {
     const audit = await t.rows<{ action: string }>(sql`select action from audit_log where subject_id = ${id} order by id`);
     expect(audit.map((a) => a.action)).toEqual(['quota.limits_changed', 'user.deleted']);
   });
+
+  it('a soft delete (deleted_at set by Supabase Auth) removes personal data too', async () => {
+    const id = await signUpLocal(t.db, { email: 'soft@example.com' });
+    await recordUsage(t.db, { userId: id, idempotencyKey: 'k', provider: 'ollama', model: 'llama3', agentMode: 'debug', inputTokens: 3 });
+    await t.rows(sql`update auth.users set deleted_at = now() where id = ${id}`);
+    expect(await profileOf(id)).toBeUndefined();
+    expect(await t.rows(sql`select 1 from ai_usage_events where user_id = ${id}`)).toEqual([]);
+    const audit = await t.rows<{ action: string }>(sql`select action from audit_log where subject_id = ${id}`);
+    expect(audit.map((a) => a.action)).toEqual(['user.soft_deleted']);
+  });
 });
+
