@@ -10,8 +10,6 @@ export function quantile(samples: number[], q: number): number {
   return sorted[lo]! + (sorted[hi]! - sorted[lo]!) * (pos - lo);
 }
 
-export const median = (samples: number[]) => quantile(samples, 0.5);
-
 /** Formats a number with a sensible number of digits for a table cell. */
 export function fmt(value: number, unit = ''): string {
   if (!Number.isFinite(value)) return 'n/a';

@@ -1,3 +1,23 @@
+-- The one audit writer, used by the account triggers below and the audit
+-- triggers of the next migration: who (the JWT's user and the database role),
+-- whom, what, before and after, as the database saw it.
+create or replace function private.audit(p_subject uuid, p_action text, p_entity_type text, p_entity_id text,
+  p_before jsonb, p_after jsonb)
+returns void
+language plpgsql
+security definer
+set search_path = ''
+as $$
+begin
+  insert into public.audit_log (actor_id, actor_role, subject_id, action, entity_type, entity_id, before, after)
+  values ((select auth.uid()), coalesce(nullif(current_setting('role', true), 'none'), current_user),
+          p_subject, p_action, p_entity_type, p_entity_id, p_before, p_after);
+end;
+$$;
+--> statement-breakpoint
+revoke execute on function private.audit(uuid, text, text, text, jsonb, jsonb) from public, anon, authenticated;
+--> statement-breakpoint
+
 -- Sign-up: every new auth user gets a profile and a quota on the default tier.
 -- Supabase Auth inserts into auth.users as supabase_auth_admin, so the
 -- function is SECURITY DEFINER with an empty search_path, and nobody may call
@@ -52,9 +72,7 @@ begin
   -- data as a deleted one does; the audit log keeps a note.
   if new.deleted_at is not null and old.deleted_at is null then
     delete from public.profiles p where p.id = new.id;
-    insert into public.audit_log (actor_id, actor_role, subject_id, action, entity_type, entity_id)
-    values ((select auth.uid()), coalesce(nullif(current_setting('role', true), 'none'), current_user),
-            new.id, 'user.soft_deleted', 'auth.users', new.id::text);
+    perform private.audit(new.id, 'user.soft_deleted', 'auth.users', new.id::text, null, null);
     return new;
   end if;
   update public.profiles p set
@@ -88,9 +106,7 @@ security definer
 set search_path = ''
 as $$
 begin
-  insert into public.audit_log (actor_id, actor_role, subject_id, action, entity_type, entity_id)
-  values ((select auth.uid()), coalesce(nullif(current_setting('role', true), 'none'), current_user),
-          old.id, 'user.deleted', 'auth.users', old.id::text);
+  perform private.audit(old.id, 'user.deleted', 'auth.users', old.id::text, null, null);
   return old;
 end;
 $$;

@@ -72,9 +72,8 @@ begin
   get diagnostics v_count = row_count;
   perform set_config('witchcraft.audit_retention', 'off', true);
   -- The purge itself is on the record.
-  insert into public.audit_log (actor_id, actor_role, action, entity_type, after)
-  values ((select auth.uid()), coalesce(nullif(current_setting('role', true), 'none'), current_user),
-          'audit.purged', 'audit_log', jsonb_build_object('older_than', p_older_than::text, 'purged', v_count));
+  perform private.audit(null, 'audit.purged', 'audit_log', null, null,
+    jsonb_build_object('older_than', p_older_than::text, 'purged', v_count));
   return v_count;
 end;
 $$;
@@ -82,24 +81,6 @@ $$;
 revoke execute on function public.purge_audit_log(interval) from public, anon, authenticated;
 --> statement-breakpoint
 grant execute on function public.purge_audit_log(interval) to service_role;
---> statement-breakpoint
--- Writes one audit entry for a sensitive change, as the database saw it:
--- who (the JWT's user and the database role), whom, what, before and after.
-create or replace function private.audit(p_subject uuid, p_action text, p_entity_type text, p_entity_id text,
-  p_before jsonb, p_after jsonb)
-returns void
-language plpgsql
-security definer
-set search_path = ''
-as $$
-begin
-  insert into public.audit_log (actor_id, actor_role, subject_id, action, entity_type, entity_id, before, after)
-  values ((select auth.uid()), coalesce(nullif(current_setting('role', true), 'none'), current_user),
-          p_subject, p_action, p_entity_type, p_entity_id, p_before, p_after);
-end;
-$$;
---> statement-breakpoint
-revoke execute on function private.audit(uuid, text, text, text, jsonb, jsonb) from public, anon, authenticated;
 --> statement-breakpoint
 -- Admin flag changes.
 create or replace function private.audit_profile_admin()

@@ -12,6 +12,7 @@ import {
   listActiveSessions,
   listSessions,
   startSession,
+  touchSession,
 } from '../src/queries/sessions.js';
 import { recordUsage } from '../src/queries/usage.js';
 import { freshDatabase, needsServer, pgError, sql, target, type TestDatabase } from './support/database.js';
@@ -71,6 +72,19 @@ describe('sessions and messages', () => {
     expect(late.field).toBe('session_id');
     const [row] = await t.rows<{ message_count: number; status: string }>(sql`select message_count, status from agent_sessions where id = ${s.id}`);
     expect(row).toEqual({ message_count: 0, status: 'completed' });
+  });
+
+  it('marking activity keeps a session out of the idle sweep; an ended session is left alone', async () => {
+    const s = await startSession(t.db, { userId: bob, agentMode: 'understand' });
+    await t.rows(sql`update agent_sessions set started_at = now() - interval '3 hours', last_activity_at = now() - interval '2 hours' where id = ${s.id}`);
+    await touchSession(t.db, { sessionId: s.id });
+    const [row] = await t.rows<{ recent: boolean }>(sql`select last_activity_at > now() - interval '1 minute' as recent from agent_sessions where id = ${s.id}`);
+    expect(row!.recent).toBe(true);
+    await endSession(t.db, { sessionId: s.id, status: 'cancelled' });
+    const [before] = await t.rows<{ at: string }>(sql`select last_activity_at::text as at from agent_sessions where id = ${s.id}`);
+    await touchSession(t.db, { sessionId: s.id });
+    const [after] = await t.rows<{ at: string }>(sql`select last_activity_at::text as at from agent_sessions where id = ${s.id}`);
+    expect(after!.at).toBe(before!.at);
   });
 
   it('closes idle sessions as abandoned', async () => {
