@@ -153,17 +153,18 @@ try {
     });
 
     // ---- 4. RLS: as the signed-in user vs service_role with a filter --------
-    // Judged per request, as a service pays it (transaction, role and claims,
-    // prepared query, the two sides alternating); server-side execution times
-    // are reported beside.
+    // Judged per request, as Supabase's API serves it (transaction, role and
+    // claims, prepared query, the two sides alternating). Beside it: the same
+    // without prepared statements, and server-side execution and planning.
     const readers = crowd.slice(0, 500);
     const rlsFigure = async (name: string, rlsSql: string, serviceSql: string) => {
-      const [viaRls, viaService] = await ops.timePerRequestPaired(db.url, readers, opts.repetitions,
-        { q: rlsSql, role: 'authenticated' }, { q: serviceSql, role: 'service_role' });
+      const sides = [{ q: rlsSql, role: 'authenticated' }, { q: serviceSql, role: 'service_role' }] as const;
+      const [viaRls, viaService] = await ops.timePerRequestPaired(db.url, readers, opts.repetitions, ...sides);
+      const [rawRls, rawService] = await ops.timePerRequestPaired(db.url, readers, opts.repetitions, ...sides, false);
       const execRls = await ops.timeServerSide(admin, rlsSql, readers, opts.repetitions, 'authenticated');
       const execService = await ops.timeServerSide(admin, serviceSql, readers, opts.repetitions, 'service_role');
       latencyFigure(name, viaRls.p50Ms, viaService.p50Ms, 1.2, {
-        detail: `per request p95 ${fmt(viaRls.p95Ms)} vs ${fmt(viaService.p95Ms)} ms; server-side execution p50 ${fmt(execRls.p50)} vs ${fmt(execService.p50)} ms (${fmt(execRls.p50 / execService.p50)}x), planning ${fmt(execRls.planP50)} vs ${fmt(execService.planP50)} ms`,
+        detail: `per request p95 ${fmt(viaRls.p95Ms)} vs ${fmt(viaService.p95Ms)} ms; unprepared p50 ${fmt(rawRls.p50Ms)} vs ${fmt(rawService.p50Ms)} ms (${fmt(rawRls.p50Ms / rawService.p50Ms)}x); server-side execution p50 ${fmt(execRls.p50)} vs ${fmt(execService.p50)} ms (${fmt(execRls.p50 / execService.p50)}x), planning ${fmt(execRls.planP50)} vs ${fmt(execService.planP50)} ms`,
       });
     };
     await rlsFigure('4a. monthly usage (seed query): RLS vs service_role', ops.monthlyUsageSql, ops.monthlyUsageSql);

@@ -73,6 +73,30 @@ describe('the database refuses bad rows', () => {
     expect(await count('ai_usage_daily')).toBe(0);
   });
 
+  // The non-negative checks on the figures rewritten by every request are
+  // compact (least(...) >= 0); each figure is still covered.
+  const dailyFigures = [
+    'request_count', 'success_count', 'error_count', 'cancelled_count', 'unpriced_count', 'input_tokens', 'output_tokens',
+    'cached_input_tokens', 'cache_write_tokens', 'reasoning_tokens', 'total_tokens', 'cost_usd', 'latency_ms_sum', 'latency_count',
+  ];
+  it.each(dailyFigures)('a negative daily %s', async (column) => {
+    const e = await refused(sql`insert into ai_usage_daily (user_id, date, provider, model, agent_mode, ${sql.identifier(column)})
+      values (${user}, date_trunc('day', now(), 'UTC'), 'openai', 'gpt-4.1', 'debug', -1)`);
+    expect(e.code).toBe('23514');
+    expect(await count('ai_usage_daily')).toBe(0);
+  });
+
+  const sessionFigures = [
+    'message_count', 'tool_call_count', 'request_count', 'input_tokens', 'output_tokens', 'total_tokens', 'cost_usd', 'latency_ms_sum', 'latency_count',
+  ];
+  it.each(sessionFigures)('a negative session %s', async (column) => {
+    const e = await refused(sql`update agent_sessions set ${sql.identifier(column)} = -1 where id = ${session}`);
+    expect(e.code).toBe('23514');
+    expect(e.message).toMatch(/agent_sessions_figures_non_negative/);
+    const [row] = await t.rows<{ v: string }>(sql`select ${sql.identifier(column)}::text as v from agent_sessions where id = ${session}`);
+    expect(Number(row!.v)).toBe(0);
+  });
+
   it('a message without its session', async () => {
     const e = await refused(sql`insert into agent_messages (session_id, user_id, seq, role, content)
       values (gen_random_uuid(), ${user}, 1, 'user', 'hello')`);

@@ -217,3 +217,23 @@ describe('reservations', () => {
     console.log(`[figures] 50 concurrent reservations: ${granted} granted, ${grantedTokens} tokens of ${remaining} remaining (limit ${limit}); ${50 - granted} refused`);
   });
 });
+
+describe('reservation ids', () => {
+  it('are UUIDs of version 7 that sort in the order the reservations were made', async () => {
+    const u = await userWithLimit(1_000_000);
+    const ids: string[] = [];
+    for (let i = 0; i < 5; i++) {
+      const r = await reserveQuota(t.db, { userId: u, idempotencyKey: key(), estimatedTokens: 10 });
+      if (!r.granted) throw new Error(`refused: ${r.reason}`);
+      ids.push(r.reservationId);
+      await new Promise((resolve) => setTimeout(resolve, 2));
+    }
+    for (const id of ids) expect(id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    expect([...ids].sort()).toEqual(ids);
+    // The leading 48 bits are the creation time in milliseconds.
+    const [row] = await t.rows<{ created: string }>(sql`select (extract(epoch from created_at) * 1000)::bigint::text as created
+      from quota_reservations where id = ${ids[0]}`);
+    const millis = parseInt(ids[0]!.replaceAll('-', '').slice(0, 12), 16);
+    expect(Math.abs(millis - Number(row!.created))).toBeLessThan(1000);
+  });
+});

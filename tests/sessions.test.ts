@@ -48,6 +48,26 @@ describe('sessions and messages', () => {
     expect(detail.durationMs).toBeGreaterThanOrEqual(0);
   });
 
+  it('updated_at follows every change: appends, recorded usage, and writers cannot set it', async () => {
+    const s = await startSession(t.db, { userId: alice, agentMode: 'understand' });
+    const stamp = async () => {
+      const [row] = await t.rows<{ at: string }>(sql`select updated_at::text as at from agent_sessions where id = ${s.id}`);
+      return row!.at;
+    };
+    const pause = () => new Promise((resolve) => setTimeout(resolve, 5));
+    const first = await stamp();
+    await pause();
+    await appendMessage(t.db, { sessionId: s.id, role: 'user', content: 'Review this diff.' });
+    const afterAppend = await stamp();
+    expect(afterAppend > first).toBe(true);
+    await pause();
+    await recordUsage(t.db, { userId: alice, idempotencyKey: 'u-at-1', provider: 'ollama', model: 'llama3', agentMode: 'understand', sessionId: s.id, inputTokens: 5 });
+    const afterUsage = await stamp();
+    expect(afterUsage > afterAppend).toBe(true);
+    await t.rows(sql`update agent_sessions set title = 'renamed', updated_at = '2000-01-01' where id = ${s.id}`);
+    expect((await stamp()) > afterUsage).toBe(true);
+  });
+
   it('pages messages in order', async () => {
     const s = await startSession(t.db, { userId: alice, agentMode: 'understand' });
     for (let i = 0; i < 7; i++) await appendMessage(t.db, { sessionId: s.id, role: 'user', content: `m${i}` });

@@ -207,13 +207,16 @@ export const aiUsageDaily = pgTable(
     }),
     check('ai_usage_daily_bucket_range', sql`${t.bucket} between 0 and 63`),
     check('ai_usage_daily_date_is_utc_midnight', sql`${t.date} = date_trunc('day', ${t.date}, 'UTC')`),
+    // Every part is non-negative; request_count and total_tokens are sums of
+    // parts (checked below), so they are too. least(...) keeps the expression
+    // short: Postgres reads each CHECK afresh for every statement that writes
+    // the table, and record_usage writes it on every request.
     check(
       'ai_usage_daily_non_negative',
-      sql`${t.requestCount} >= 0 and ${t.successCount} >= 0 and ${t.errorCount} >= 0
-        and ${t.cancelledCount} >= 0 and ${t.unpricedCount} >= 0
-        and ${t.inputTokens} >= 0 and ${t.outputTokens} >= 0 and ${t.cachedInputTokens} >= 0
-        and ${t.cacheWriteTokens} >= 0 and ${t.reasoningTokens} >= 0 and ${t.totalTokens} >= 0
-        and ${t.costUsd} >= 0 and ${t.latencyMsSum} >= 0 and ${t.latencyCount} >= 0`,
+      sql`least(${t.successCount}, ${t.errorCount}, ${t.cancelledCount}, ${t.unpricedCount}, ${t.latencyCount}) >= 0
+        and least(${t.inputTokens}, ${t.outputTokens}, ${t.cachedInputTokens}, ${t.cacheWriteTokens},
+                  ${t.reasoningTokens}, ${t.latencyMsSum}) >= 0
+        and ${t.costUsd} >= 0`,
     ),
     check(
       'ai_usage_daily_total_is_sum',

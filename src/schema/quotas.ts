@@ -108,7 +108,12 @@ export type NewUserQuota = typeof userQuotas.$inferInsert;
 export const quotaReservations = pgTable(
   'quota_reservations',
   {
-    id: uuid().primaryKey().defaultRandom(),
+    // Time-ordered (UUID v7, migration 0011): reservations are made and
+    // settled on every request, and ordered ids keep those index writes at
+    // the right edge of the primary key however long the history.
+    id: uuid()
+      .primaryKey()
+      .default(sql`private.uuid_v7()`),
     userId: uuid()
       .notNull()
       .references(() => profiles.id, { onDelete: 'cascade' }),
