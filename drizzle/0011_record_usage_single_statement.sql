@@ -5,9 +5,10 @@
 --    (lookup, writes, result): the price lookup and the cost move into the
 --    writing statement, and the result is returned without another query.
 --    Unknown users and providers are told apart only when nothing was written.
--- 2. Reservation ids are time-ordered (UUID version 7): new reservations and
---    their settlements land at the right edge of the primary key instead of
---    on a random page of an index that grows with history.
+-- 2. private.uuid_v7(), for time-ordered reservation ids (the column default
+--    is set by the generated migration 0013): new reservations and their
+--    settlements land at the right edge of the primary key instead of on a
+--    random page of an index that grows with history.
 -- 3. agent_sessions has one BEFORE UPDATE trigger instead of two: the
 --    life-cycle trigger also stamps updated_at. Every recorded request and
 --    every message updates the session row, so this runs on both hot paths.

@@ -73,8 +73,9 @@ describe('the database refuses bad rows', () => {
     expect(await count('ai_usage_daily')).toBe(0);
   });
 
-  // The non-negative checks on the figures rewritten by every request are
-  // compact (least(...) >= 0); each figure is still covered.
+  // The rows every request rewrites (daily totals, sessions) keep their rules
+  // in a trigger rather than CHECK constraints (migration 0012); each rule
+  // and each figure is still covered, and the error names column and rule.
   const dailyFigures = [
     'request_count', 'success_count', 'error_count', 'cancelled_count', 'unpriced_count', 'input_tokens', 'output_tokens',
     'cached_input_tokens', 'cache_write_tokens', 'reasoning_tokens', 'total_tokens', 'cost_usd', 'latency_ms_sum', 'latency_count',
@@ -83,7 +84,32 @@ describe('the database refuses bad rows', () => {
     const e = await refused(sql`insert into ai_usage_daily (user_id, date, provider, model, agent_mode, ${sql.identifier(column)})
       values (${user}, date_trunc('day', now(), 'UTC'), 'openai', 'gpt-4.1', 'debug', -1)`);
     expect(e.code).toBe('23514');
+    expect(e.message).toContain(column);
     expect(await count('ai_usage_daily')).toBe(0);
+  });
+
+  it.each([
+    ['a day that is not a UTC midnight', sql`now()`, 0, 0, /date: .*ai_usage_daily_date_is_utc_midnight/],
+    ['a bucket out of range', sql`date_trunc('day', now(), 'UTC')`, 64, 0, /bucket: .*ai_usage_daily_bucket_range/],
+    ['a total that is not the sum of its parts', sql`date_trunc('day', now(), 'UTC')`, 0, 5, /total_tokens: .*ai_usage_daily_total_is_sum/],
+  ])('daily totals: %s', async (_name, day, bucket, total, rule) => {
+    const e = await refused(sql`insert into ai_usage_daily (user_id, date, provider, model, agent_mode, bucket, total_tokens)
+      values (${user}, ${day}, 'openai', 'gpt-4.1', 'debug', ${bucket}, ${total})`);
+    expect(e.code).toBe('23514');
+    expect(e.message).toMatch(rule);
+    expect(await count('ai_usage_daily')).toBe(0);
+  });
+
+  it.each([
+    ['a title over 500 characters', sql`update agent_sessions set title = repeat('t', 501)`, /title: .*agent_sessions_title_length/],
+    ['a model name over 200 characters', sql`update agent_sessions set model = repeat('m', 201)`, /model: .*agent_sessions_model_length/],
+    ['activity before the start', sql`update agent_sessions set last_activity_at = started_at - interval '1 minute'`, /last_activity_at: .*agent_sessions_activity_after_start/],
+  ])('sessions: %s', async (_name, change, rule) => {
+    const e = await refused(sql`${change} where id = ${session}`);
+    expect(e.code).toBe('23514');
+    expect(e.message).toMatch(rule);
+    const [row] = await t.rows<{ title: string | null }>(sql`select title from agent_sessions where id = ${session}`);
+    expect(row!.title).toBeNull();
   });
 
   const sessionFigures = [

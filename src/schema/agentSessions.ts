@@ -54,21 +54,12 @@ export const agentSessions = pgTable(
     // Keyed on user_id, not on last_activity_at, so that the update each message
     // makes to its session touches no indexed column and stays a HOT update.
     index('agent_sessions_active_idx').on(t.userId).where(sql`${t.endedAt} is null`),
-    check('agent_sessions_title_length', sql`char_length(${t.title}) <= 500`),
-    check('agent_sessions_model_length', sql`char_length(${t.model}) <= 200`),
-    check('agent_sessions_ended_after_start', sql`${t.endedAt} >= ${t.startedAt}`),
-    check('agent_sessions_activity_after_start', sql`${t.lastActivityAt} >= ${t.startedAt}`),
-    // A session is active exactly while it has no end.
-    check('agent_sessions_status_matches_end', sql`(${t.status} = 'active') = (${t.endedAt} is null)`),
-    // Written as least(...) >= 0 (the columns are NOT NULL): the same rule in
-    // half the expression, and Postgres reads every CHECK of a table afresh
-    // for each statement that writes it, which here is every request.
-    check(
-      'agent_sessions_figures_non_negative',
-      sql`least(${t.messageCount}, ${t.toolCallCount}, ${t.requestCount}, ${t.latencyCount}) >= 0
-        and least(${t.inputTokens}, ${t.outputTokens}, ${t.totalTokens}, ${t.latencyMsSum}) >= 0
-        and ${t.costUsd} >= 0`,
-    ),
+    // Row rules (title and model lengths, no end or activity before the
+    // start, active exactly while there is no end, figures non-negative) are
+    // enforced by the life-cycle trigger (migration 0013), not CHECKs: every
+    // recorded request and every message rewrites the session row, and
+    // Postgres prepares CHECK expressions again for each statement. Errors
+    // are still SQLSTATE 23514 and name the rule.
   ],
 ).enableRLS();
 

@@ -205,28 +205,12 @@ export const aiUsageDaily = pgTable(
       name: 'ai_usage_daily_pkey',
       columns: [t.userId, t.date, t.provider, t.model, t.agentMode, t.bucket],
     }),
-    check('ai_usage_daily_bucket_range', sql`${t.bucket} between 0 and 63`),
-    check('ai_usage_daily_date_is_utc_midnight', sql`${t.date} = date_trunc('day', ${t.date}, 'UTC')`),
-    // Every part is non-negative; request_count and total_tokens are sums of
-    // parts (checked below), so they are too. least(...) keeps the expression
-    // short: Postgres reads each CHECK afresh for every statement that writes
-    // the table, and record_usage writes it on every request.
-    check(
-      'ai_usage_daily_non_negative',
-      sql`least(${t.successCount}, ${t.errorCount}, ${t.cancelledCount}, ${t.unpricedCount}, ${t.latencyCount}) >= 0
-        and least(${t.inputTokens}, ${t.outputTokens}, ${t.cachedInputTokens}, ${t.cacheWriteTokens},
-                  ${t.reasoningTokens}, ${t.latencyMsSum}) >= 0
-        and ${t.costUsd} >= 0`,
-    ),
-    check(
-      'ai_usage_daily_total_is_sum',
-      sql`${t.totalTokens} = ${t.inputTokens} + ${t.outputTokens} + ${t.cachedInputTokens}
-        + ${t.cacheWriteTokens} + ${t.reasoningTokens}`,
-    ),
-    check(
-      'ai_usage_daily_outcomes_add_up',
-      sql`${t.requestCount} = ${t.successCount} + ${t.errorCount} + ${t.cancelledCount}`,
-    ),
+    // Row rules (day at UTC midnight, bucket 0-63, figures non-negative,
+    // total_tokens and request_count the sums of their parts) are enforced by
+    // the ai_usage_daily_rules trigger (migration 0013), not CHECKs: every
+    // recorded request rewrites a daily row, and Postgres prepares CHECK
+    // expressions again for each statement. Errors are still SQLSTATE 23514
+    // and name the rule.
   ],
 ).enableRLS();
 
