@@ -209,16 +209,21 @@ begin
   end if;
 
   -- Checks that need the writes' outcome; raising undoes every write above.
+  -- The lookups sit in inner IFs: a condition holding a subquery is run as a
+  -- query (executor start, locks on the table and its indexes) every time it
+  -- is evaluated, even when its first operand already decides it.
   if p_session_id is not null and v_sessions = 0 then
     perform private.bad_input('session_id', 'is not a session of this user', '23503');
   end if;
-  if p_reservation_id is not null and v_reservations = 0 and not exists (
-      select 1 from public.quota_reservations rr where rr.id = p_reservation_id and rr.user_id = p_user_id) then
-    perform private.bad_input('reservation_id', 'is not a reservation of this user', '23503');
+  if p_reservation_id is not null and v_reservations = 0 then
+    if not exists (select 1 from public.quota_reservations rr where rr.id = p_reservation_id and rr.user_id = p_user_id) then
+      perform private.bad_input('reservation_id', 'is not a reservation of this user', '23503');
+    end if;
   end if;
-  if p_message_id is not null and not exists (
-      select 1 from public.agent_messages m where m.id = p_message_id and m.user_id = p_user_id) then
-    perform private.bad_input('message_id', 'is not a message of this user', '23503');
+  if p_message_id is not null then
+    if not exists (select 1 from public.agent_messages m where m.id = p_message_id and m.user_id = p_user_id) then
+      perform private.bad_input('message_id', 'is not a message of this user', '23503');
+    end if;
   end if;
 
   duplicate := false;
