@@ -1,14 +1,16 @@
--- The row rules of the two tables every recorded request rewrites
--- (ai_usage_daily and agent_sessions) move from CHECK constraints into one
--- BEFORE trigger per table. Postgres turns each CHECK expression of a table
--- back from its stored form and prepares it again for every statement that
--- writes the table, which for these tables is every request: about 10 µs for
--- the daily total's five rules and 14 µs for the session's six, measured on
--- the bench machine. A plpgsql trigger prepares its expressions once per
--- connection. The rules are the same, and a broken rule still fails with
+-- The row rules of agent_sessions move from CHECK constraints into its
+-- BEFORE trigger. Every recorded request and every message rewrites the
+-- session row, and Postgres turns each CHECK expression of a table back from
+-- its stored form and prepares it again for every statement that writes the
+-- table: about 14 µs for the session's six rules on the bench machine,
+-- against about 1 µs inside the trigger, whose expressions are prepared once
+-- per connection. The rules are the same, and a broken rule still fails with
 -- SQLSTATE 23514, naming the rule (as the constraint) and the column.
--- The CHECK constraints themselves are dropped by the next, generated
--- migration.
+--
+-- The daily totals' CHECK constraints go too, without a replacement: from
+-- 0014 on, ai_usage_daily is written only by record_usage, which builds every
+-- row from validated input (see 0014). The generated migration 0013 drops
+-- the constraints.
 
 -- Raises a check_violation for a row rule enforced by a trigger.
 create or replace function private.row_rule_broken(p_rule text, p_column text, p_message text)
@@ -47,48 +49,6 @@ $$;
 revoke execute on function private.first_negative(jsonb, text[]) from public, anon;
 --> statement-breakpoint
 grant execute on function private.first_negative(jsonb, text[]) to authenticated, service_role;
---> statement-breakpoint
--- ai_usage_daily: the day is a UTC midnight, the bucket in range, every
--- figure non-negative, total_tokens the sum of the token kinds, and
--- request_count the sum of the outcomes.
-create or replace function private.ai_usage_daily_rules()
-returns trigger
-language plpgsql
-set search_path = ''
-as $$
-begin
-  if new.date <> date_trunc('day', new.date, 'UTC') then
-    perform private.row_rule_broken('ai_usage_daily_date_is_utc_midnight', 'date', 'must be a midnight in UTC');
-  end if;
-  if new.bucket not between 0 and 63 then
-    perform private.row_rule_broken('ai_usage_daily_bucket_range', 'bucket', 'must be between 0 and 63');
-  end if;
-  if least(new.success_count, new.error_count, new.cancelled_count, new.unpriced_count, new.latency_count) < 0
-     or least(new.input_tokens, new.output_tokens, new.cached_input_tokens, new.cache_write_tokens,
-              new.reasoning_tokens, new.latency_ms_sum) < 0
-     or new.cost_usd < 0 then
-    perform private.row_rule_broken('ai_usage_daily_non_negative',
-      private.first_negative(to_jsonb(new), array['success_count', 'error_count', 'cancelled_count', 'unpriced_count',
-        'latency_count', 'input_tokens', 'output_tokens', 'cached_input_tokens', 'cache_write_tokens',
-        'reasoning_tokens', 'latency_ms_sum', 'cost_usd']),
-      'must not be negative');
-  end if;
-  if new.total_tokens <> new.input_tokens + new.output_tokens + new.cached_input_tokens
-                        + new.cache_write_tokens + new.reasoning_tokens then
-    perform private.row_rule_broken('ai_usage_daily_total_is_sum', 'total_tokens', 'must be the sum of the token kinds');
-  end if;
-  if new.request_count <> new.success_count + new.error_count + new.cancelled_count then
-    perform private.row_rule_broken('ai_usage_daily_outcomes_add_up', 'request_count',
-      'must be the sum of success_count, error_count and cancelled_count');
-  end if;
-  return new;
-end;
-$$;
---> statement-breakpoint
-revoke execute on function private.ai_usage_daily_rules() from public, anon, authenticated;
---> statement-breakpoint
-create trigger ai_usage_daily_rules before insert or update on public.ai_usage_daily
-  for each row execute function private.ai_usage_daily_rules();
 --> statement-breakpoint
 -- agent_sessions: the life cycle (see 0007 and 0011) and, after it has done
 -- its part, the row rules: title and model lengths, no end before the start,

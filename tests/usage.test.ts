@@ -132,6 +132,40 @@ describe('recording usage', () => {
   });
 });
 
+describe('daily totals are derived rows', () => {
+  it('only record_usage writes them, and every row it builds keeps the rules', async () => {
+    const u = await signUpLocal(t.db, { email: 'daily-rules@example.com' });
+    const kinds = { inputTokens: 120, outputTokens: 30, cachedInputTokens: 400, cacheWriteTokens: 50, reasoningTokens: 7 };
+    for (const status of ['success', 'error', 'cancelled', 'success'] as const) {
+      await recordUsage(t.db, { ...base, userId: u, idempotencyKey: key(), status, latencyMs: 500, ...kinds });
+    }
+    await recordUsage(t.db, { ...base, provider: 'ollama', model: 'llama3', userId: u, idempotencyKey: key(), ...kinds });
+    await recordUsage(t.db, { ...base, userId: u, idempotencyKey: key(), occurredAt: new Date(Date.now() - 3 * 86_400_000), ...kinds });
+    const broken = await t.rows(sql`select * from ai_usage_daily where user_id = ${u} and not (
+        date = date_trunc('day', date, 'UTC') and bucket between 0 and 7
+        and least(request_count, success_count, error_count, cancelled_count, unpriced_count, latency_count) >= 0
+        and least(input_tokens, output_tokens, cached_input_tokens, cache_write_tokens, reasoning_tokens, latency_ms_sum) >= 0
+        and cost_usd >= 0
+        and total_tokens = input_tokens + output_tokens + cached_input_tokens + cache_write_tokens + reasoning_tokens
+        and request_count = success_count + error_count + cancelled_count)`);
+    expect(broken).toEqual([]);
+    const [sums] = await t.rows<Record<string, string>>(sql`select
+        (select sum(total_tokens) from ai_usage_daily where user_id = ${u})::text as daily,
+        (select sum(total_tokens) from ai_usage_events where user_id = ${u})::text as events,
+        (select sum(request_count) from ai_usage_daily where user_id = ${u})::text as requests`);
+    expect(sums).toEqual({ daily: String(6 * 607), events: String(6 * 607), requests: '6' });
+    // Not even the backend's key writes them directly.
+    for (const statement of [
+      sql`insert into ai_usage_daily (user_id, date, provider, model, agent_mode) values (${u}, date_trunc('day', now(), 'UTC'), 'openai', 'x', 'debug')`,
+      sql`update ai_usage_daily set total_tokens = total_tokens + 1 where user_id = ${u}`,
+      sql`delete from ai_usage_daily where user_id = ${u}`,
+    ]) {
+      const e = await asService(t.db, (tx) => tx.execute(statement)).then(() => null, (error: unknown) => pgError(error));
+      expect(e?.code).toBe('42501');
+    }
+  });
+});
+
 describe('bad input is refused with the field named, and nothing is written', () => {
   const cases: Array<[string, Record<string, unknown>, string]> = [
     ['negative tokens', { inputTokens: -5 }, 'input_tokens'],

@@ -205,12 +205,11 @@ export const aiUsageDaily = pgTable(
       name: 'ai_usage_daily_pkey',
       columns: [t.userId, t.date, t.provider, t.model, t.agentMode, t.bucket],
     }),
-    // Row rules (day at UTC midnight, bucket 0-63, figures non-negative,
-    // total_tokens and request_count the sums of their parts) are enforced by
-    // the ai_usage_daily_rules trigger (migration 0013), not CHECKs: every
-    // recorded request rewrites a daily row, and Postgres prepares CHECK
-    // expressions again for each statement. Errors are still SQLSTATE 23514
-    // and name the rule.
+    // No CHECK constraints: daily totals are derived rows, written only by
+    // record_usage (no API role may write them, migration 0014), which builds
+    // them from validated input: a UTC-midnight day, bucket 0-7, non-negative
+    // figures, total_tokens and request_count the sums of their parts. CHECKs
+    // would cost every request: Postgres prepares them again per statement.
   ],
 ).enableRLS();
 

@@ -93,7 +93,7 @@ const spec: Record<string, RelationSpec> = {
     insert: (c) => sql`insert into public.quota_reservations (user_id, idempotency_key, estimated_tokens, expires_at)
       values (${c.a}::uuid, ${key()}, 1, now() + interval '1 hour') returning 1`,
     update: 'estimated_tokens = estimated_tokens',
-    allow: { select: ownerAndService, insert: serviceOnly, update: serviceOnly, delete: serviceOnly },
+    allow: { select: ownerAndService, insert: [], update: [], delete: [] }, // written only by the accounting functions (0014)
   },
   ai_usage_events: {
     filter: userRows('user_id'),
@@ -107,7 +107,7 @@ const spec: Record<string, RelationSpec> = {
     insert: (c) => sql`insert into public.ai_usage_daily (user_id, date, provider, model, agent_mode)
       values (${c.a}::uuid, date_trunc('day', now() - interval '400 days', 'UTC'), 'openai', 'gpt-4.1', 'debug') returning 1`,
     update: 'request_count = request_count',
-    allow: { select: ownerAndService, insert: serviceOnly, update: serviceOnly, delete: serviceOnly },
+    allow: { select: ownerAndService, insert: [], update: [], delete: [] }, // written only by the accounting functions (0014)
   },
   ai_usage_monthly: {
     filter: userRows('user_id'),
