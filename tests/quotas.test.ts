@@ -218,6 +218,41 @@ describe('reservations', () => {
   });
 });
 
+describe('reservations are derived rows', () => {
+  it('only the quota functions write them, and every row they leave keeps the rules', async () => {
+    const u = await userWithLimit(1_000_000);
+    const made: string[] = [];
+    for (let i = 0; i < 4; i++) {
+      const r = await reserveQuota(t.db, { userId: u, idempotencyKey: key(), estimatedTokens: 100 + i, estimatedCostUsd: '0.01', ttlSeconds: 60 });
+      if (!r.granted) throw new Error(`refused: ${r.reason}`);
+      made.push(r.reservationId);
+    }
+    await recordUsage(t.db, { ...usage, userId: u, idempotencyKey: key(), inputTokens: 50, reservationId: made[0] });
+    await releaseQuota(t.db, { userId: u, reservationId: made[1]! });
+    await t.rows(sql`update quota_reservations set expires_at = created_at + interval '1 millisecond' where id = ${made[2]}`);
+    await expireReservations(t.db);
+    const rows = await t.rows<{ status: string; ok: boolean }>(sql`select status::text, (
+        char_length(idempotency_key) between 1 and 200 and estimated_tokens >= 0 and estimated_cost_usd >= 0
+        and expires_at > created_at and (status = 'active') = (resolved_at is null)) as ok
+      from quota_reservations where user_id = ${u} order by id`);
+    expect(rows).toEqual([
+      { status: 'settled', ok: true },
+      { status: 'released', ok: true },
+      { status: 'expired', ok: true },
+      { status: 'active', ok: true },
+    ]);
+    // Not even the backend's key writes them directly.
+    for (const statement of [
+      sql`insert into quota_reservations (user_id, idempotency_key, estimated_tokens, expires_at) values (${u}, ${key()}, 1, now() + interval '1 hour')`,
+      sql`update quota_reservations set status = 'active', resolved_at = null where user_id = ${u}`,
+      sql`delete from quota_reservations where user_id = ${u}`,
+    ]) {
+      const e = await withClaims(t.db, { role: 'service_role' }, (tx) => tx.execute(statement)).then(() => null, (error: unknown) => pgError(error));
+      expect(e?.code).toBe('42501');
+    }
+  });
+});
+
 describe('reservation ids', () => {
   it('are UUIDs of version 7 that sort in the order the reservations were made', async () => {
     const u = await userWithLimit(1_000_000);
