@@ -176,7 +176,8 @@ begin
       input_tokens = ss.input_tokens + p_input_tokens + p_cached_input_tokens + p_cache_write_tokens,
       output_tokens = ss.output_tokens + p_output_tokens + p_reasoning_tokens,
       total_tokens = ss.total_tokens + e.total_tokens,
-      cost_usd = ss.cost_usd + coalesce(e.cost_usd, 0)
+      cost_usd = ss.cost_usd + coalesce(e.cost_usd, 0),
+      updated_at = now()
     from e
     where ss.id = p_session_id and ss.user_id = p_user_id
     returning 1

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { asService } from '../src/auth/withClaims.js';
 import { signUpLocal } from '../src/local/auth.js';
 import { freshDatabase, pgError, sql, type TestDatabase } from './support/database.js';
 
@@ -64,6 +65,38 @@ describe('the database refuses bad rows', () => {
     expect(e.code).toBe('22P02');
     expect(e.message).toMatch(/agent_mode/);
     expect(await count('ai_usage_events')).toBe(0);
+  });
+
+  // Sessions keep their rules in the life-cycle trigger rather than CHECK
+  // constraints (migration 0012); each rule is covered, and the error names
+  // column and rule.
+  it.each([
+    ['a title over 500 characters', sql`update agent_sessions set title = repeat('t', 501)`, /title: .*agent_sessions_title_length/],
+    ['a model name over 200 characters', sql`update agent_sessions set model = repeat('m', 201)`, /model: .*agent_sessions_model_length/],
+    ['activity before the start', sql`update agent_sessions set last_activity_at = started_at - interval '1 minute'`, /last_activity_at: .*agent_sessions_activity_after_start/],
+    ['an end on a session still active', sql`update agent_sessions set ended_at = now()`, /ended_at: is set by ending the session/],
+  ])('sessions: %s', async (_name, change, rule) => {
+    const e = await refused(sql`${change} where id = ${session}`);
+    expect(['23514', '22023']).toContain(e.code);
+    expect(e.message).toMatch(rule);
+    const [row] = await t.rows<{ title: string | null; ended: boolean }>(sql`select title, ended_at is not null as ended from agent_sessions where id = ${session}`);
+    expect(row).toEqual({ title: null, ended: false });
+  });
+
+  // A session's figures and updated_at are written only by the database
+  // (migration 0016): not even the backend's key may set them.
+  const sessionFigures = [
+    'message_count', 'tool_call_count', 'request_count', 'input_tokens', 'output_tokens', 'total_tokens', 'cost_usd',
+    'latency_ms_sum', 'latency_count', 'updated_at',
+  ];
+  it.each(sessionFigures)('a session %s set by the backend', async (column) => {
+    const value = column === 'updated_at' ? sql`now() - interval '1 day'` : sql`-1`;
+    const e = await asService(t.db, (tx) => tx.execute(sql`update agent_sessions set ${sql.identifier(column)} = ${value} where id = ${session}`))
+      .then(() => null, (error: unknown) => pgError(error));
+    expect(e?.code).toBe('42501');
+    const [row] = await t.rows<{ n: number }>(sql`select count(*)::int as n from agent_sessions where id = ${session}
+      and least(message_count, tool_call_count, request_count, latency_count) = 0 and total_tokens = 0 and updated_at > now() - interval '1 hour'`);
+    expect(row!.n).toBe(1);
   });
 
   it('a message without its session', async () => {

@@ -56,10 +56,12 @@ export const agentSessions = pgTable(
     index('agent_sessions_active_idx').on(t.userId).where(sql`${t.endedAt} is null`),
     // Row rules (title and model lengths, no end or activity before the
     // start, active exactly while there is no end, figures non-negative) are
-    // enforced by the life-cycle trigger (migration 0013), not CHECKs: every
+    // enforced by the life-cycle trigger (migration 0012), not CHECKs: every
     // recorded request and every message rewrites the session row, and
     // Postgres prepares CHECK expressions again for each statement. Errors
-    // are still SQLSTATE 23514 and name the rule.
+    // are still SQLSTATE 23514 and name the rule. The figures and updated_at
+    // are written only by the database (record_usage, the message trigger;
+    // migration 0016), which adds validated non-negative amounts.
   ],
 ).enableRLS();
 
