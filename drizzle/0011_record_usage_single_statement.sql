@@ -99,10 +99,12 @@ begin
 
   -- The whole request in one statement: the price in force at the request's
   -- time and the cost, the event, its daily total, the session figures and
-  -- the reservation it settles. When the user or the provider is unknown the
-  -- first step yields no row, and when the key was seen before the event
-  -- insert returns nothing; either way nothing is written, and the reason is
-  -- worked out below, off the hot path.
+  -- the reservation it settles. When the provider is unknown the first step
+  -- yields no row, and when the key was seen before the event insert returns
+  -- nothing; either way nothing is written, and the reason is worked out
+  -- below, off the hot path. An unknown user is refused by the events'
+  -- foreign key at the end of the statement (SQLSTATE 23503, "Key (user_id)"
+  -- in the detail), which undoes every write: no lookup of our own for it.
   with p as (
     select
       case when p_cost_usd is not null then p_cost_usd
@@ -125,7 +127,6 @@ begin
       order by m.effective_from desc
       limit 1) mp on p_cost_usd is null and not pr.is_local
     where pr.id = p_provider
-      and exists (select 1 from public.profiles pf where pf.id = p_user_id)
   ),
   e as (
     insert into public.ai_usage_events as ev (

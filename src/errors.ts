@@ -43,7 +43,9 @@ export function fromDatabaseError(error: unknown): unknown {
   // Our functions raise "field: rule".
   const own = /^([a-z_][a-z0-9_.]*): (.+)$/s.exec(message);
   if (own) return new ValidationError(own[1]!, own[2]!, { cause: error });
-  const field = e.column_name ?? e.column ?? e.constraint_name ?? e.constraint ?? 'input';
+  // Foreign-key and unique violations name their columns in the detail: "Key (user_id)=(...) ...".
+  const keyed = /^Key \(([^)]+)\)=/.exec(String(e.detail ?? ''));
+  const field = e.column_name ?? e.column ?? keyed?.[1] ?? e.constraint_name ?? e.constraint ?? 'input';
   return new ValidationError(field, message, { cause: error });
 }
 
