@@ -1,17 +1,15 @@
 -- The hot path, tightened after profiling record_usage under load (see
--- bench/README.md). Three changes:
+-- bench/README.md). Two changes:
 --
 -- 1. record_usage runs one SQL statement on the normal path instead of three
 --    (lookup, writes, result): the price lookup and the cost move into the
 --    writing statement, and the result is returned without another query.
---    Unknown users and providers are told apart only when nothing was written.
+--    An unknown provider is told apart only when nothing was written; an
+--    unknown user is refused by the events' foreign key.
 -- 2. private.uuid_v7(), for time-ordered reservation ids (the column default
 --    is set by the generated migration 0013): new reservations and their
 --    settlements land at the right edge of the primary key instead of on a
 --    random page of an index that grows with history.
--- 3. agent_sessions has one BEFORE UPDATE trigger instead of two: the
---    life-cycle trigger also stamps updated_at. Every recorded request and
---    every message updates the session row, so this runs on both hot paths.
 
 -- A UUID of version 7 (RFC 9562): 48 bits of Unix time in milliseconds, then
 -- random bits, so ids made later sort later.
@@ -232,40 +230,3 @@ begin
   return next;
 end;
 $$;
---> statement-breakpoint
--- The life cycle of a session (see 0007), now also the keeper of updated_at.
-create or replace function private.agent_sessions_life_cycle()
-returns trigger
-language plpgsql
-set search_path = ''
-as $$
-begin
-  if tg_op = 'INSERT' then
-    if new.status <> 'active' and current_user in ('authenticated', 'anon') then
-      perform private.bad_input('status', 'a new session starts active');
-    end if;
-    if current_user in ('authenticated', 'anon') then
-      new.started_at := now();
-      new.last_activity_at := now();
-    end if;
-    return new;
-  end if;
-  new.updated_at := now();
-  if old.status <> 'active' then
-    if new.status is distinct from old.status or new.ended_at is distinct from old.ended_at then
-      perform private.bad_input('status', format('the session has already ended (%s)', old.status));
-    end if;
-    return new;
-  end if;
-  if new.status <> 'active' then
-    -- Never before the last activity: an append that took the row lock first
-    -- may carry a later transaction time than this end.
-    new.ended_at := coalesce(new.ended_at, greatest(now(), old.started_at, old.last_activity_at));
-  elsif new.ended_at is not null then
-    perform private.bad_input('ended_at', 'is set by ending the session (status completed, failed or cancelled)');
-  end if;
-  return new;
-end;
-$$;
---> statement-breakpoint
-drop trigger agent_sessions_set_updated_at on public.agent_sessions;

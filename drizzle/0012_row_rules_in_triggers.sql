@@ -7,6 +7,10 @@
 -- per connection. The rules are the same, and a broken rule still fails with
 -- SQLSTATE 23514, naming the rule (as the constraint) and the column.
 --
+-- The same trigger now also stamps updated_at, so a session update runs one
+-- BEFORE trigger instead of two (agent_sessions_set_updated_at is dropped
+-- below): every recorded request and every message updates the session row.
+--
 -- The daily totals' CHECK constraints go too, without a replacement: from
 -- 0014 on, ai_usage_daily is written only by record_usage, which builds every
 -- row from validated input (see 0014). The generated migration 0013 drops
@@ -50,7 +54,7 @@ revoke execute on function private.first_negative(jsonb, text[]) from public, an
 --> statement-breakpoint
 grant execute on function private.first_negative(jsonb, text[]) to authenticated, service_role;
 --> statement-breakpoint
--- agent_sessions: the life cycle (see 0007 and 0011) and, after it has done
+-- agent_sessions: the life cycle (see 0007), the updated_at stamp and, after it has done
 -- its part, the row rules: title and model lengths, no end before the start,
 -- no activity before the start, active exactly while there is no end, and
 -- every figure non-negative.
@@ -110,3 +114,5 @@ begin
   return new;
 end;
 $$;
+--> statement-breakpoint
+drop trigger agent_sessions_set_updated_at on public.agent_sessions;
