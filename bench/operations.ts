@@ -143,8 +143,8 @@ export async function currentPriceId(sql: Sql): Promise<number> {
 
 /**
  * Requests as Supabase's API (PostgREST) runs them: a transaction with role
- * and JWT claims set, then the query; one connection per side, the two sides
- * alternating call by call. Client-side latency, median and p95.
+ * and JWT claims set, then the query; the two sides alternate call by call
+ * and share two connections in turn. Client-side latency, median and p95.
  *
  * `prepared` (the judged figure) uses named prepared statements, as
  * PostgREST and postgres.js's tagged templates do: each statement is planned
