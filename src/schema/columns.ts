@@ -4,7 +4,9 @@ import { bigint, integer, numeric, timestamp } from 'drizzle-orm/pg-core';
 export const timestamptz = () => timestamp({ withTimezone: true, mode: 'date' });
 
 // Rows say when they were made and last changed; the database sets both
-// (updated_at by the `set_updated_at` trigger), so callers cannot forge them.
+// (updated_at by the `set_updated_at` trigger, on agent_sessions by its
+// life-cycle trigger or the function that wrote the row), so callers cannot
+// forge them.
 export const timestamps = {
   createdAt: timestamptz().notNull().defaultNow(),
   updatedAt: timestamptz().notNull().defaultNow(),
