@@ -1,10 +1,14 @@
 import { randomBytes } from 'node:crypto';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import postgres from 'postgres';
 import { sql, type SQL } from 'drizzle-orm';
 import { inject } from 'vitest';
 import { connectUrl, openPglite, type Connection } from '../../src/client.js';
 import { queryRows, type Db } from '../../src/db.js';
-import { runMigrations } from '../../src/migrate.js';
+import { migrationsFolder, runMigrations } from '../../src/migrate.js';
+import { applySupabaseEmulation } from '../../src/local/supabaseEmulation.js';
 import type { TargetInfo, TargetKind } from './target.js';
 
 /** A fresh, migrated database of its own for one test file. */
@@ -97,3 +101,50 @@ export function pgError(error: unknown): { code?: string; message: string; const
 }
 
 export { sql };
+
+/**
+ * A database migrated only up to (and including) the migration `tag`: what a
+ * project deployed at that release holds. The journal is cut in a copy of
+ * drizzle/, so later migrations are unknown to it.
+ */
+export async function databaseMigratedTo(tag: string): Promise<{ query: TestDatabase['query']; close(): Promise<void> }> {
+  const folder = mkdtempSync(join(tmpdir(), 'witchcraft-migrations-'));
+  cpSync(migrationsFolder, folder, { recursive: true });
+  const journalFile = join(folder, 'meta', '_journal.json');
+  const journal = JSON.parse(readFileSync(journalFile, 'utf8')) as { entries: { tag: string }[] };
+  const last = journal.entries.findIndex((e) => e.tag === tag);
+  if (last < 0) throw new Error(`databaseMigratedTo: no migration ${tag}`);
+  journal.entries = journal.entries.slice(0, last + 1);
+  writeFileSync(journalFile, JSON.stringify(journal));
+  const cleanUp = () => rmSync(folder, { recursive: true, force: true });
+
+  const info = target();
+  if (info.kind === 'pglite') {
+    const connection = await openPglite();
+    await runMigrations(connection, folder);
+    return { query: (text, params) => connection.query(text, params), close: async () => { await connection.close(); cleanUp(); } };
+  }
+  const name = `witchcraft_at_${randomBytes(6).toString('hex')}`;
+  const admin = postgres(info.adminUrl!, { max: 1, onnotice: () => {} });
+  try {
+    await admin.unsafe(`create database "${name}"`);
+  } finally {
+    await admin.end();
+  }
+  const connection = connectUrl(withDatabase(info.adminUrl!, name), { max: 1 });
+  await applySupabaseEmulation((text) => connection.query(text));
+  await runMigrations(connection, folder);
+  return {
+    query: (text, params) => connection.query(text, params),
+    close: async () => {
+      await connection.close();
+      const dropper = postgres(info.adminUrl!, { max: 1, onnotice: () => {} });
+      try {
+        await dropper.unsafe(`drop database if exists "${name}" with (force)`);
+      } finally {
+        await dropper.end();
+      }
+      cleanUp();
+    },
+  };
+}

@@ -1,0 +1,218 @@
+-- Records one AI request with everything that depends on it, in one
+-- transaction: the event, its daily total, the session figures and the
+-- reservation it settles. A retry with the same idempotency key returns the
+-- first event (duplicate = true) and changes nothing. Daily totals are spread
+-- over 8 bucket rows by backend, so one user's concurrent requests do not
+-- wait on one row; readers sum over buckets. Errors name the field
+-- ("field: rule", SQLSTATE 22023 for bad values, 23503 for missing rows)
+-- and leave nothing written.
+--
+-- Daily totals and reservations are derived rows that only the accounting
+-- functions write, so this runs with its owner's rights; only service_role
+-- may call it. Built for the hot path: one SQL statement on the normal path,
+-- one generic plan per session.
+
+create or replace function public.record_usage(
+  p_user_id uuid,
+  p_idempotency_key text,
+  p_provider text,
+  p_model text,
+  p_agent_mode public.agent_mode,
+  p_input_tokens bigint default 0,
+  p_output_tokens bigint default 0,
+  p_cached_input_tokens bigint default 0,
+  p_cache_write_tokens bigint default 0,
+  p_reasoning_tokens bigint default 0,
+  p_status public.usage_status default 'success',
+  p_cost_usd numeric default null,
+  p_latency_ms integer default null,
+  p_session_id uuid default null,
+  p_message_id bigint default null,
+  p_reservation_id uuid default null,
+  p_error_code text default null,
+  p_occurred_at timestamptz default null)
+returns table (event_id bigint, duplicate boolean, cost_usd numeric, cost_source public.cost_source, total_tokens bigint)
+language plpgsql
+set search_path = ''
+-- One plan for the one statement, made once per session: nothing in it is
+-- worth planning again for particular values.
+set plan_cache_mode = force_generic_plan
+security definer
+as $$
+declare
+  v_at timestamptz := coalesce(p_occurred_at, now());
+  v_max constant bigint := {{limits.tokensPerRequest}};
+  v_sessions integer;
+  v_reservations integer;
+begin
+  -- Validation: the same rules as the TypeScript schema, for callers that come straight here.
+  if p_user_id is null then perform private.bad_input('user_id', 'is required'); end if;
+  if p_idempotency_key is null or char_length(p_idempotency_key) not between 1 and {{limits.idempotencyKeyLength}} then
+    perform private.bad_input('idempotency_key', {{messages.idempotencyKey}});
+  end if;
+  if p_model is null or char_length(p_model) not between 1 and {{limits.modelLength}} then
+    perform private.bad_input('model', {{messages.model}});
+  end if;
+  if p_agent_mode is null then perform private.bad_input('agent_mode', 'is required'); end if;
+  if p_input_tokens is null or p_input_tokens not between 0 and v_max then
+    perform private.bad_input('input_tokens', {{messages.tokens}});
+  end if;
+  if p_output_tokens is null or p_output_tokens not between 0 and v_max then
+    perform private.bad_input('output_tokens', {{messages.tokens}});
+  end if;
+  if p_cached_input_tokens is null or p_cached_input_tokens not between 0 and v_max then
+    perform private.bad_input('cached_input_tokens', {{messages.tokens}});
+  end if;
+  if p_cache_write_tokens is null or p_cache_write_tokens not between 0 and v_max then
+    perform private.bad_input('cache_write_tokens', {{messages.tokens}});
+  end if;
+  if p_reasoning_tokens is null or p_reasoning_tokens not between 0 and v_max then
+    perform private.bad_input('reasoning_tokens', {{messages.tokens}});
+  end if;
+  if p_cost_usd < 0 then perform private.bad_input('cost_usd', {{messages.notNegative}}); end if;
+  if p_latency_ms < 0 then perform private.bad_input('latency_ms', {{messages.notNegative}}); end if;
+  if p_status is null then perform private.bad_input('status', 'is required'); end if;
+  if v_at > now() + interval '5 minutes' then perform private.bad_input('occurred_at', 'must not be in the future'); end if;
+
+  -- The whole request in one statement: the price in force at the request's
+  -- time and the cost, the event, its daily total, the session figures and
+  -- the reservation it settles. When the provider is unknown the first step
+  -- yields no row, and when the key was seen before the event insert returns
+  -- nothing; either way nothing is written, and the reason is worked out
+  -- below, off the hot path. An unknown user is refused by the events'
+  -- foreign key at the end of the statement (SQLSTATE 23503, "Key (user_id)"
+  -- in the detail), which undoes every write: no lookup of our own for it.
+  with p as (
+    select
+      case when p_cost_usd is not null then p_cost_usd
+           when pr.is_local then 0
+           else (p_input_tokens * mp.input_per_mtok + p_output_tokens * mp.output_per_mtok
+                 + p_cached_input_tokens * mp.cached_input_per_mtok + p_cache_write_tokens * mp.cache_write_per_mtok
+                 + p_reasoning_tokens * mp.reasoning_per_mtok) / 1000000
+      end as cost,
+      case when p_cost_usd is not null then 'given'
+           when pr.is_local then 'free_local'
+           when mp.id is not null then 'price_table'
+           else 'unpriced'
+      end::public.cost_source as source,
+      mp.id as price_id
+    from public.ai_providers pr
+    left join lateral (
+      select m.id, m.input_per_mtok, m.output_per_mtok, m.cached_input_per_mtok, m.cache_write_per_mtok, m.reasoning_per_mtok
+      from public.model_prices m
+      where m.provider = p_provider and m.model = p_model and m.effective_from <= v_at
+      order by m.effective_from desc
+      limit 1) mp on p_cost_usd is null and not pr.is_local
+    where pr.id = p_provider
+  ),
+  e as (
+    insert into public.ai_usage_events as ev (
+      user_id, session_id, message_id, reservation_id, idempotency_key, provider, model, agent_mode,
+      input_tokens, output_tokens, cached_input_tokens, cache_write_tokens, reasoning_tokens,
+      cost_usd, cost_source, price_id, latency_ms, status, error_code, occurred_at)
+    select
+      p_user_id, p_session_id, p_message_id, p_reservation_id, p_idempotency_key, p_provider, p_model, p_agent_mode,
+      p_input_tokens, p_output_tokens, p_cached_input_tokens, p_cache_write_tokens, p_reasoning_tokens,
+      p.cost, p.source, p.price_id, p_latency_ms, p_status, p_error_code, v_at
+    from p
+    on conflict (user_id, idempotency_key) do nothing
+    returning ev.id, ev.total_tokens, ev.cost_usd, ev.cost_source
+  ),
+  d as (
+    insert into public.ai_usage_daily as d (
+      user_id, date, provider, model, agent_mode, bucket,
+      request_count, success_count, error_count, cancelled_count, unpriced_count,
+      input_tokens, output_tokens, cached_input_tokens, cache_write_tokens, reasoning_tokens, total_tokens,
+      cost_usd, latency_ms_sum, latency_count)
+    select p_user_id, date_trunc('day', v_at, 'UTC'), p_provider, p_model, p_agent_mode, (pg_backend_pid() % 8)::smallint,
+      1, (p_status = 'success')::int, (p_status = 'error')::int, (p_status = 'cancelled')::int,
+      (e.cost_source = 'unpriced')::int,
+      p_input_tokens, p_output_tokens, p_cached_input_tokens, p_cache_write_tokens, p_reasoning_tokens, e.total_tokens,
+      coalesce(e.cost_usd, 0), coalesce(p_latency_ms, 0), (p_latency_ms is not null)::int
+    from e
+    on conflict (user_id, date, provider, model, agent_mode, bucket) do update set
+      request_count = d.request_count + 1,
+      success_count = d.success_count + excluded.success_count,
+      error_count = d.error_count + excluded.error_count,
+      cancelled_count = d.cancelled_count + excluded.cancelled_count,
+      unpriced_count = d.unpriced_count + excluded.unpriced_count,
+      input_tokens = d.input_tokens + excluded.input_tokens,
+      output_tokens = d.output_tokens + excluded.output_tokens,
+      cached_input_tokens = d.cached_input_tokens + excluded.cached_input_tokens,
+      cache_write_tokens = d.cache_write_tokens + excluded.cache_write_tokens,
+      reasoning_tokens = d.reasoning_tokens + excluded.reasoning_tokens,
+      total_tokens = d.total_tokens + excluded.total_tokens,
+      cost_usd = d.cost_usd + excluded.cost_usd,
+      latency_ms_sum = d.latency_ms_sum + excluded.latency_ms_sum,
+      latency_count = d.latency_count + excluded.latency_count,
+      updated_at = now()
+  ),
+  -- Session figures: input counts everything read (incl. cache), output everything written (incl. reasoning).
+  s as (
+    update public.agent_sessions ss set
+      request_count = ss.request_count + 1,
+      input_tokens = ss.input_tokens + p_input_tokens + p_cached_input_tokens + p_cache_write_tokens,
+      output_tokens = ss.output_tokens + p_output_tokens + p_reasoning_tokens,
+      total_tokens = ss.total_tokens + e.total_tokens,
+      cost_usd = ss.cost_usd + coalesce(e.cost_usd, 0),
+      updated_at = now()
+    from e
+    where ss.id = p_session_id and ss.user_id = p_user_id
+    returning 1
+  ),
+  -- The real usage replaces the estimate. A reservation that expired (or was
+  -- swept) while the request ran is settled all the same: the request happened.
+  r as (
+    update public.quota_reservations rr set status = 'settled', resolved_at = now()
+    where rr.id = p_reservation_id and rr.user_id = p_user_id and rr.status in ('active', 'expired')
+      and exists (select 1 from e)
+    returning 1
+  )
+  select e.id, e.total_tokens, e.cost_usd, e.cost_source, (select count(*) from s), (select count(*) from r)
+    into event_id, total_tokens, cost_usd, cost_source, v_sessions, v_reservations
+  from e;
+
+  if event_id is null then
+    if not exists (select 1 from public.profiles pf where pf.id = p_user_id) then
+      perform private.bad_input('user_id', 'no such user', '23503');
+    end if;
+    if not exists (select 1 from public.ai_providers pr where pr.id = p_provider) then
+      perform private.bad_input('provider', format('unknown provider %L (add it to ai_providers)', p_provider));
+    end if;
+    -- A retry: hand back the first event, count nothing again.
+    return query
+      select ev.id, true, ev.cost_usd, ev.cost_source, ev.total_tokens
+      from public.ai_usage_events ev
+      where ev.user_id = p_user_id and ev.idempotency_key = p_idempotency_key;
+    return;
+  end if;
+
+  -- Checks that need the writes' outcome; raising undoes every write above.
+  -- The lookups sit in inner IFs: a condition holding a subquery is run as a
+  -- query (executor start, locks on the table and its indexes) every time it
+  -- is evaluated, even when its first operand already decides it.
+  if p_session_id is not null and v_sessions = 0 then
+    perform private.bad_input('session_id', 'is not a session of this user', '23503');
+  end if;
+  if p_reservation_id is not null and v_reservations = 0 then
+    if not exists (select 1 from public.quota_reservations rr where rr.id = p_reservation_id and rr.user_id = p_user_id) then
+      perform private.bad_input('reservation_id', 'is not a reservation of this user', '23503');
+    end if;
+  end if;
+  if p_message_id is not null then
+    if not exists (select 1 from public.agent_messages m where m.id = p_message_id and m.user_id = p_user_id) then
+      perform private.bad_input('message_id', 'is not a message of this user', '23503');
+    end if;
+  end if;
+
+  duplicate := false;
+  return next;
+end;
+$$;
+
+comment on function public.record_usage(uuid, text, text, text, public.agent_mode, bigint, bigint, bigint, bigint, bigint, public.usage_status, numeric, integer, uuid, bigint, uuid, text, timestamp with time zone) is
+  'Records one AI request: the event, its daily total, the session figures and the settled reservation, in one transaction. A retried idempotency key returns the first event.';
+
+revoke all on function public.record_usage(uuid, text, text, text, public.agent_mode, bigint, bigint, bigint, bigint, bigint, public.usage_status, numeric, integer, uuid, bigint, uuid, text, timestamp with time zone) from public, anon, authenticated, service_role;
+
+grant execute on function public.record_usage(uuid, text, text, text, public.agent_mode, bigint, bigint, bigint, bigint, bigint, public.usage_status, numeric, integer, uuid, bigint, uuid, text, timestamp with time zone) to service_role;

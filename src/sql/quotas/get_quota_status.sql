@@ -1,0 +1,77 @@
+-- Quota status for the current period: limits, used, reserved, remaining,
+-- percentages and soft/hard flags. Reads only the period's daily rows and the
+-- user's active reservations, so it costs the same whatever the history.
+-- Runs with the caller's rights: a user gets their own row and nothing for
+-- anybody else (RLS), service_role any user's. plpgsql so that its plans are
+-- kept between calls (a SQL function with its own search_path is planned anew
+-- on every call).
+
+create or replace function public.get_quota_status(p_user_id uuid default auth.uid())
+returns table (
+  user_id uuid, tier_id text, period_start timestamptz, period_end timestamptz,
+  monthly_token_limit bigint, tokens_used bigint, tokens_reserved bigint, tokens_remaining bigint, tokens_percent numeric,
+  monthly_cost_limit_usd numeric, cost_used_usd numeric, cost_reserved_usd numeric, cost_remaining_usd numeric, cost_percent numeric,
+  daily_request_limit integer, requests_today bigint, requests_reserved bigint, requests_remaining bigint,
+  soft_limit_percent smallint, soft_limit_reached boolean, hard_limit_reached boolean)
+language plpgsql
+stable
+set search_path = ''
+-- Plan each lookup for the user at hand: a plan cached for "any user" is
+-- priced from averages that a few very busy users skew.
+set plan_cache_mode = force_custom_plan
+security invoker
+as $$
+declare
+  q public.user_quotas%rowtype;
+  v_start timestamptz;
+  v_today timestamptz := date_trunc('day', now(), 'UTC');
+  v_tokens bigint;
+  v_cost numeric;
+  v_requests bigint;
+  v_held_tokens bigint;
+  v_held_cost numeric;
+  v_held_requests bigint;
+begin
+  select * into q from public.user_quotas uq where uq.user_id = p_user_id;
+  if not found then
+    return;
+  end if;
+  v_start := private.quota_period_start(q.reset_day, now());
+
+  select coalesce(sum(d.total_tokens), 0)::bigint, coalesce(sum(d.cost_usd), 0),
+         coalesce(sum(d.request_count) filter (where d.date = v_today), 0)::bigint
+    into v_tokens, v_cost, v_requests
+  from public.ai_usage_daily d
+  where d.user_id = p_user_id and d.date >= v_start;
+
+  select coalesce(sum(r.estimated_tokens), 0)::bigint, coalesce(sum(r.estimated_cost_usd), 0), count(*)::bigint
+    into v_held_tokens, v_held_cost, v_held_requests
+  from public.quota_reservations r
+  where r.user_id = p_user_id and r.status = 'active' and r.expires_at > now();
+
+  return query select
+    q.user_id, q.tier_id, v_start, ((v_start at time zone 'UTC') + interval '1 month') at time zone 'UTC',
+    q.monthly_token_limit, v_tokens, v_held_tokens,
+    greatest(q.monthly_token_limit - v_tokens - v_held_tokens, 0),
+    case when q.monthly_token_limit > 0 then round(100.0 * (v_tokens + v_held_tokens) / q.monthly_token_limit, 2) else 100 end,
+    q.monthly_cost_limit_usd, v_cost, v_held_cost,
+    greatest(q.monthly_cost_limit_usd - v_cost - v_held_cost, 0),
+    case when q.monthly_cost_limit_usd > 0 then round(100.0 * (v_cost + v_held_cost) / q.monthly_cost_limit_usd, 2) else 100 end,
+    q.daily_request_limit, v_requests, v_held_requests,
+    greatest(q.daily_request_limit - v_requests - v_held_requests, 0),
+    q.soft_limit_percent,
+    (v_tokens + v_held_tokens) * 100 >= q.monthly_token_limit * q.soft_limit_percent
+      or (v_cost + v_held_cost) * 100 >= q.monthly_cost_limit_usd * q.soft_limit_percent
+      or (v_requests + v_held_requests) * 100 >= q.daily_request_limit::bigint * q.soft_limit_percent,
+    v_tokens + v_held_tokens >= q.monthly_token_limit
+      or v_cost + v_held_cost >= q.monthly_cost_limit_usd
+      or v_requests + v_held_requests >= q.daily_request_limit;
+end;
+$$;
+
+comment on function public.get_quota_status(uuid) is
+  'Quota status of a user for the current period: limits, use, holds, what remains, soft and hard flags. Caller''s rights (RLS).';
+
+revoke all on function public.get_quota_status(uuid) from public, anon, authenticated, service_role;
+
+grant execute on function public.get_quota_status(uuid) to authenticated, service_role;

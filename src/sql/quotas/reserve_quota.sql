@@ -1,0 +1,95 @@
+-- Holds quota for a request about to be made. Returns granted or refused (with
+-- the limit that refused it) as data, never as an exception. The user's quota
+-- row is locked for the decision, so concurrent reservations of one user are
+-- decided one after another and never grant more than the limit together.
+-- A retry with the same key returns the first reservation. Reservations are
+-- derived rows: only the quota functions write them, so this runs with its
+-- owner's rights and only service_role may call it.
+
+create or replace function public.reserve_quota(
+  p_user_id uuid,
+  p_idempotency_key text,
+  p_estimated_tokens bigint,
+  p_estimated_cost_usd numeric default 0,
+  p_ttl interval default interval '5 minutes')
+returns table (
+  granted boolean, reason text, reservation_id uuid, expires_at timestamptz,
+  tokens_remaining bigint, cost_remaining_usd numeric, requests_remaining bigint)
+language plpgsql
+set search_path = ''
+set plan_cache_mode = force_custom_plan
+security definer
+as $$
+declare
+  v_existing public.quota_reservations%rowtype;
+  v_status record;
+  v_id uuid;
+  v_expires timestamptz;
+begin
+  if p_user_id is null then perform private.bad_input('user_id', 'is required'); end if;
+  if p_idempotency_key is null or char_length(p_idempotency_key) not between 1 and {{limits.idempotencyKeyLength}} then
+    perform private.bad_input('idempotency_key', {{messages.idempotencyKey}});
+  end if;
+  if p_estimated_tokens is null or p_estimated_tokens not between 0 and {{limits.tokensPerRequest}} then
+    perform private.bad_input('estimated_tokens', {{messages.tokens}});
+  end if;
+  if p_estimated_cost_usd is null or p_estimated_cost_usd < 0 then
+    perform private.bad_input('estimated_cost_usd', {{messages.notNegative}});
+  end if;
+  if p_ttl is null or p_ttl < interval '1 second' or p_ttl > interval '1 day' then
+    perform private.bad_input('ttl', {{messages.reservationTtl}});
+  end if;
+
+  -- One decision at a time per user.
+  perform 1 from public.user_quotas uq where uq.user_id = p_user_id for update;
+  if not found then
+    perform private.bad_input('user_id', 'has no quota (no such user)', '23503');
+  end if;
+
+  select * into v_existing from public.quota_reservations r
+  where r.user_id = p_user_id and r.idempotency_key = p_idempotency_key;
+  if found then
+    select * into v_status from public.get_quota_status(p_user_id);
+    return query select v_existing.status in ('active', 'settled'), 'duplicate'::text, v_existing.id, v_existing.expires_at,
+      v_status.tokens_remaining, v_status.cost_remaining_usd, v_status.requests_remaining;
+    return;
+  end if;
+
+  select * into v_status from public.get_quota_status(p_user_id);
+  -- A limit already used up refuses even an estimate of zero.
+  if v_status.tokens_used + v_status.tokens_reserved + p_estimated_tokens > v_status.monthly_token_limit
+     or v_status.tokens_used + v_status.tokens_reserved >= v_status.monthly_token_limit then
+    return query select false, 'monthly_token_limit'::text, null::uuid, null::timestamptz,
+      v_status.tokens_remaining, v_status.cost_remaining_usd, v_status.requests_remaining;
+    return;
+  end if;
+  if v_status.cost_used_usd + v_status.cost_reserved_usd + p_estimated_cost_usd > v_status.monthly_cost_limit_usd
+     or v_status.cost_used_usd + v_status.cost_reserved_usd >= v_status.monthly_cost_limit_usd then
+    return query select false, 'monthly_cost_limit_usd'::text, null::uuid, null::timestamptz,
+      v_status.tokens_remaining, v_status.cost_remaining_usd, v_status.requests_remaining;
+    return;
+  end if;
+  if v_status.requests_today + v_status.requests_reserved + 1 > v_status.daily_request_limit then
+    return query select false, 'daily_request_limit'::text, null::uuid, null::timestamptz,
+      v_status.tokens_remaining, v_status.cost_remaining_usd, v_status.requests_remaining;
+    return;
+  end if;
+
+  v_expires := now() + p_ttl;
+  insert into public.quota_reservations (user_id, idempotency_key, estimated_tokens, estimated_cost_usd, expires_at)
+  values (p_user_id, p_idempotency_key, p_estimated_tokens, p_estimated_cost_usd, v_expires)
+  returning id into v_id;
+
+  return query select true, 'granted'::text, v_id, v_expires,
+    v_status.tokens_remaining - p_estimated_tokens,
+    greatest(v_status.cost_remaining_usd - p_estimated_cost_usd, 0),
+    v_status.requests_remaining - 1;
+end;
+$$;
+
+comment on function public.reserve_quota(uuid, text, bigint, numeric, interval) is
+  'Holds quota before an AI request: granted, or refused by the limit named in reason. Never grants more than the limit under concurrency.';
+
+revoke all on function public.reserve_quota(uuid, text, bigint, numeric, interval) from public, anon, authenticated, service_role;
+
+grant execute on function public.reserve_quota(uuid, text, bigint, numeric, interval) to service_role;

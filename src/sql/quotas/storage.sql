@@ -1,0 +1,6 @@
+-- Room on each page for updated row versions: quotas are locked and
+-- reservations settled on every request, and with free space on the page
+-- those updates stay in place (HOT) without touching the indexes.
+alter table public.user_quotas set (fillfactor = 80);
+
+alter table public.quota_reservations set (fillfactor = 90);
