@@ -26,4 +26,16 @@ describe('row-level security is on everywhere', () => {
     expect(rows.map((r) => r.view).sort()).toEqual(['ai_usage_monthly', 'users']);
     for (const row of rows) expect(row.options ?? []).toContain('security_invoker=true');
   });
+
+  it('a policy that lets admins through says so in its name', async () => {
+    const rows = await t.rows<{ name: string; admin: boolean }>(sql`
+      select policyname as name,
+             coalesce(qual, '') || coalesce(with_check, '') like '%is_admin()%' as admin
+      from pg_policies where schemaname = 'public' order by 1`);
+    const adminPaths = rows.filter((r) => r.admin).map((r) => r.name);
+    expect(adminPaths.length).toBeGreaterThan(0);
+    for (const name of adminPaths) expect(name).toMatch(/admins? /);
+    // And no policy claims an admin path it does not have.
+    for (const row of rows.filter((r) => !r.admin)) expect(row.name).not.toMatch(/admin/);
+  });
 });

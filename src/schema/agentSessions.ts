@@ -12,6 +12,7 @@ import {
 } from 'drizzle-orm/pg-core';
 import { counter, timestamps, timestamptz, tokenCount, usd } from './columns.js';
 import { agentMode, messageRole, sessionStatus } from './enums.js';
+import { limits } from './limits.js';
 import { profiles } from './profiles.js';
 
 /**
@@ -99,12 +100,12 @@ export const agentMessages = pgTable(
     // Row-level security filters on the owner.
     index('agent_messages_user_idx').on(t.userId),
     check('agent_messages_seq_positive', sql`${t.seq} >= 1`),
-    check('agent_messages_content_length', sql`char_length(${t.content}) <= 1000000`),
+    check('agent_messages_content_length', sql`char_length(${t.content}) <= ${sql.raw(String(limits.messageContentLength))}`),
     check(
       'agent_messages_not_empty',
       sql`char_length(${t.content}) > 0 or ${t.parts} is not null`,
     ),
-    check('agent_messages_model_length', sql`char_length(${t.model}) <= 200`),
+    check('agent_messages_model_length', sql`char_length(${t.model}) <= ${sql.raw(String(limits.modelLength))}`),
     check('agent_messages_tokens_non_negative', sql`${t.inputTokens} >= 0 and ${t.outputTokens} >= 0`),
     check('agent_messages_latency_non_negative', sql`${t.latencyMs} >= 0`),
   ],

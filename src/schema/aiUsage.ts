@@ -18,6 +18,7 @@ import {
 import { agentMessages, agentSessions } from './agentSessions.js';
 import { counter, timestamps, timestamptz, tokenCount, usd, usdPerMillionTokens } from './columns.js';
 import { agentMode, costSource, usageStatus } from './enums.js';
+import { limits } from './limits.js';
 import { profiles } from './profiles.js';
 import { quotaReservations } from './quotas.js';
 
@@ -66,7 +67,7 @@ export const modelPrices = pgTable(
   (t) => [
     // The price in force: the latest effective_from at or before the request.
     uniqueIndex('model_prices_model_effective_key').on(t.provider, t.model, t.effectiveFrom),
-    check('model_prices_model_length', sql`char_length(${t.model}) between 1 and 200`),
+    check('model_prices_model_length', sql`char_length(${t.model}) between 1 and ${sql.raw(String(limits.modelLength))}`),
     check(
       'model_prices_non_negative',
       sql`${t.inputPerMtok} >= 0 and ${t.outputPerMtok} >= 0 and ${t.cachedInputPerMtok} >= 0
@@ -79,7 +80,7 @@ export type ModelPrice = typeof modelPrices.$inferSelect;
 export type NewModelPrice = typeof modelPrices.$inferInsert;
 
 // Largest token count one request may report for one kind; more is a bug upstream.
-const maxTokensPerRequest = '100000000';
+const maxTokensPerRequest = String(limits.tokensPerRequest);
 
 /**
  * One row per AI request. Written only by the `record_usage` function, which
@@ -135,9 +136,9 @@ export const aiUsageEvents = pgTable(
     // Retention deletes the oldest events in batches. Events arrive in time
     // order, so a BRIN index finds old ones for a fraction of a b-tree's upkeep.
     index('ai_usage_events_occurred_at_idx').using('brin', t.occurredAt),
-    check('ai_usage_events_key_length', sql`char_length(${t.idempotencyKey}) between 1 and 200`),
-    check('ai_usage_events_provider_length', sql`char_length(${t.provider}) between 1 and 64`),
-    check('ai_usage_events_model_length', sql`char_length(${t.model}) between 1 and 200`),
+    check('ai_usage_events_key_length', sql`char_length(${t.idempotencyKey}) between 1 and ${sql.raw(String(limits.idempotencyKeyLength))}`),
+    check('ai_usage_events_provider_length', sql`char_length(${t.provider}) between 1 and ${sql.raw(String(limits.providerIdLength))}`),
+    check('ai_usage_events_model_length', sql`char_length(${t.model}) between 1 and ${sql.raw(String(limits.modelLength))}`),
     check(
       'ai_usage_events_tokens_range',
       sql.raw(`input_tokens between 0 and ${maxTokensPerRequest}
@@ -152,7 +153,7 @@ export const aiUsageEvents = pgTable(
       sql`(${t.costUsd} is null) = (${t.costSource} = 'unpriced')`,
     ),
     check('ai_usage_events_latency_non_negative', sql`${t.latencyMs} >= 0`),
-    check('ai_usage_events_error_code_length', sql`char_length(${t.errorCode}) <= 200`),
+    check('ai_usage_events_error_code_length', sql`char_length(${t.errorCode}) <= ${sql.raw(String(limits.errorCodeLength))}`),
   ],
 ).enableRLS();
 

@@ -13,6 +13,7 @@ import {
   uuid,
 } from 'drizzle-orm/pg-core';
 import { timestamps, timestamptz } from './columns.js';
+import { limits } from './limits.js';
 
 /**
  * One profile per Supabase Auth user, created by a trigger on `auth.users`
@@ -36,8 +37,8 @@ export const profiles = pgTable(
     ...timestamps,
   },
   (t) => [
-    check('profiles_display_name_length', sql`char_length(${t.displayName}) <= 200`),
-    check('profiles_avatar_url_length', sql`char_length(${t.avatarUrl}) <= 2048`),
+    check('profiles_display_name_length', sql`char_length(${t.displayName}) <= ${sql.raw(String(limits.displayNameLength))}`),
+    check('profiles_avatar_url_length', sql`char_length(${t.avatarUrl}) <= ${sql.raw(String(limits.avatarUrlLength))}`),
   ],
 ).enableRLS();
 

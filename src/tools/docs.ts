@@ -128,8 +128,10 @@ export async function permissionsMarkdown(connection: Connection): Promise<strin
       [[...roles]],
     )).map((r) => [r.rolname, r.rolbypassrls]),
   );
-  const policies = await connection.query<{ tablename: string; policyname: string; roles: string[]; cmd: string }>(
-    `select tablename, policyname, roles::text[] as roles, lower(cmd) as cmd from pg_policies where schemaname = 'public' order by policyname`,
+  const policies = await connection.query<{ tablename: string; policyname: string; roles: string[]; cmd: string; admin: boolean }>(
+    `select tablename, policyname, roles::text[] as roles, lower(cmd) as cmd,
+            coalesce(qual, '') || coalesce(with_check, '') like '%private.is_admin()%' as admin
+       from pg_policies where schemaname = 'public' order by policyname`,
   );
 
   const out = [
@@ -144,6 +146,10 @@ export async function permissionsMarkdown(connection: Connection): Promise<strin
     '- **no rows**: granted, but RLS is on and no policy for this role and operation exists;',
     '- **columns: …**: granted on these columns only;',
     '- **—**: not granted (permission denied).',
+    '',
+    'A signed-in user whose profile has the admin flag (`profiles.is_admin`, set only by',
+    'service_role or the database) passes the policies marked **admins: all rows** for',
+    'every row, through `private.is_admin()`.',
     '',
     'Views marked *invoker* run with the caller\'s rights, so the RLS of their tables applies.',
     '',
@@ -174,7 +180,7 @@ export async function permissionsMarkdown(connection: Connection): Promise<strin
           } else {
             const names = policies
               .filter((p) => p.tablename === relation.name && (p.cmd === op || p.cmd === 'all') && (p.roles.includes(role) || p.roles.includes('public')))
-              .map((p) => `\`${p.policyname}\``);
+              .map((p) => `\`${p.policyname}\`${p.admin ? ' (**admins: all rows**)' : ''}`);
             cell = `${scope}${names.length ? names.join(', ') : 'no rows'}`;
           }
         }

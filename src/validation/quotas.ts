@@ -1,14 +1,20 @@
 import { z } from 'zod';
-import { idempotencyKey, maxTokensPerRequest, usdAmount } from './usage.js';
+import { limits, messages } from '../schema/limits.js';
+import { idempotencyKey, usdAmount } from './usage.js';
 
 export const reserveQuotaInput = z
   .object({
     userId: z.uuid('must be a uuid'),
     idempotencyKey,
-    estimatedTokens: z.number().int('must be a whole number').min(0, 'must not be negative').max(maxTokensPerRequest),
+    estimatedTokens: z.number().int('must be a whole number').min(0, messages.tokens).max(limits.tokensPerRequest, messages.tokens),
     estimatedCostUsd: usdAmount.default('0'),
     /** How long the reservation holds, in seconds (1 s to 1 day). */
-    ttlSeconds: z.number().int().min(1, 'must be at least 1 second').max(86_400, 'must be at most 1 day').default(300),
+    ttlSeconds: z
+      .number()
+      .int()
+      .min(limits.reservationTtlMinSeconds, messages.reservationTtl)
+      .max(limits.reservationTtlMaxSeconds, messages.reservationTtl)
+      .default(300),
   })
   .strict();
 export type ReserveQuotaInput = z.input<typeof reserveQuotaInput>;

@@ -2,13 +2,14 @@ import { createInsertSchema } from 'drizzle-zod';
 import { z } from 'zod';
 import { agentMessages, agentSessions } from '../schema/agentSessions.js';
 import { agentModes, messageRoles, sessionStatuses } from '../schema/enums.js';
+import { limits, messages } from '../schema/limits.js';
 
 const uuid = () => z.uuid('must be a uuid');
 const mode = z.enum(agentModes, 'must be one of understand, debug, implement');
 
 export const startSessionInput = createInsertSchema(agentSessions, {
-  title: () => z.string().max(500, 'must be at most 500 characters').optional(),
-  model: () => z.string().min(1).max(200, 'must be at most 200 characters').optional(),
+  title: () => z.string().max(limits.sessionTitleLength, messages.sessionTitle).optional(),
+  model: () => z.string().min(1, messages.model).max(limits.modelLength, messages.modelAtMost).optional(),
 })
   .pick({ title: true, model: true })
   .extend({
@@ -21,14 +22,14 @@ export const startSessionInput = createInsertSchema(agentSessions, {
 export type StartSessionInput = z.input<typeof startSessionInput>;
 
 /** Largest message content, in characters. */
-export const maxContentLength = 1_000_000;
+export const maxContentLength = limits.messageContentLength;
 
 export const appendMessageInput = createInsertSchema(agentMessages, {
-  content: () => z.string().max(maxContentLength, `must be at most ${maxContentLength} characters`),
-  model: () => z.string().min(1).max(200, 'must be at most 200 characters').optional(),
-  latencyMs: () => z.number().int('must be a whole number').min(0, 'must not be negative').optional(),
-  inputTokens: () => z.number().int().min(0, 'must not be negative').max(100_000_000).default(0),
-  outputTokens: () => z.number().int().min(0, 'must not be negative').max(100_000_000).default(0),
+  content: () => z.string().max(maxContentLength, messages.messageContent),
+  model: () => z.string().min(1, messages.model).max(limits.modelLength, messages.modelAtMost).optional(),
+  latencyMs: () => z.number().int('must be a whole number').min(0, messages.notNegative).optional(),
+  inputTokens: () => z.number().int().min(0, messages.tokens).max(limits.tokensPerRequest, messages.tokens).default(0),
+  outputTokens: () => z.number().int().min(0, messages.tokens).max(limits.tokensPerRequest, messages.tokens).default(0),
 })
   .pick({ content: true, model: true, latencyMs: true, inputTokens: true, outputTokens: true })
   .extend({

@@ -2,33 +2,38 @@ import { createInsertSchema } from 'drizzle-zod';
 import { z } from 'zod';
 import { aiUsageEvents } from '../schema/aiUsage.js';
 import { agentModes, usageStatuses } from '../schema/enums.js';
+import { limits, messages } from '../schema/limits.js';
 
 // Input rules for recording usage, from the events table's own columns
 // (drizzle-zod) tightened to what the database enforces.
 
 /** Largest token count of one kind in one request. */
-export const maxTokensPerRequest = 100_000_000;
+export const maxTokensPerRequest = limits.tokensPerRequest;
 
 const tokens = z
   .number()
   .int('must be a whole number')
-  .min(0, 'must not be negative')
-  .max(maxTokensPerRequest, `must be at most ${maxTokensPerRequest}`);
+  .min(0, messages.tokens)
+  .max(maxTokensPerRequest, messages.tokens);
 
 /** Exact money: a decimal string (never a float), up to 10 decimals. */
 export const usdAmount = z
   .string()
   .regex(/^\d{1,10}(\.\d{1,10})?$/, 'must be a non-negative decimal string with at most 10 decimals');
 
-export const idempotencyKey = z.string().min(1, 'must not be empty').max(200, 'must be at most 200 characters');
+export const idempotencyKey = z
+  .string()
+  .min(1, messages.idempotencyKey)
+  .max(limits.idempotencyKeyLength, messages.idempotencyKey);
 
 export const recordUsageInput = createInsertSchema(aiUsageEvents, {
   userId: z.uuid('must be a uuid'),
   idempotencyKey: () => idempotencyKey,
-  provider: () => z.string().regex(/^[a-z0-9][a-z0-9_.-]{0,63}$/, 'must be a provider id such as "openai"'),
-  model: () => z.string().min(1, 'must not be empty').max(200, 'must be at most 200 characters'),
-  latencyMs: () => z.number().int('must be a whole number').min(0, 'must not be negative').optional(),
-  errorCode: () => z.string().max(200, 'must be at most 200 characters').optional(),
+  provider: () =>
+    z.string().regex(new RegExp(`^[a-z0-9][a-z0-9_.-]{0,${limits.providerIdLength - 1}}$`), messages.providerId),
+  model: () => z.string().min(1, messages.model).max(limits.modelLength, messages.model),
+  latencyMs: () => z.number().int('must be a whole number').min(0, messages.notNegative).optional(),
+  errorCode: () => z.string().max(limits.errorCodeLength, messages.errorCode).optional(),
 })
   .pick({ userId: true, idempotencyKey: true, provider: true, model: true, latencyMs: true, errorCode: true })
   .extend({
@@ -61,6 +66,6 @@ export const monthlyUsageInput = z
 export const purgeUsageInput = z
   .object({
     olderThanDays: z.number().int().min(1, 'must be at least 1 day').max(36500),
-    batchSize: z.number().int().min(1).max(100_000).default(10_000),
+    batchSize: z.number().int().min(1, messages.purgeBatch).max(limits.purgeBatchMax, messages.purgeBatch).default(10_000),
   })
   .strict();

@@ -46,7 +46,7 @@ begin
     perform private.row_rule_broken('agent_sessions_title_length', 'title', {{messages.sessionTitle}});
   end if;
   if char_length(new.model) > {{limits.modelLength}} then
-    perform private.row_rule_broken('agent_sessions_model_length', 'model', {{messages.sessionModel}});
+    perform private.row_rule_broken('agent_sessions_model_length', 'model', {{messages.modelAtMost}});
   end if;
   if new.ended_at < new.started_at then
     perform private.row_rule_broken('agent_sessions_ended_after_start', 'ended_at', 'must not be before started_at');

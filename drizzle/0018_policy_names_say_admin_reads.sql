@@ -1,0 +1,2 @@
+ALTER POLICY "users read their own daily usage" ON "ai_usage_daily" RENAME TO "users read their own daily usage, admins read all";--> statement-breakpoint
+ALTER POLICY "users read their own usage events" ON "ai_usage_events" RENAME TO "users read their own usage events, admins read all";
