@@ -35,6 +35,12 @@ describe('tables', () => {
     expectTypeOf(messages).toEqualTypeOf<{ seq: number; agent_sessions: { title: string | null } }[] | null>();
   });
 
+  test('a NOT NULL json column may read JSON null but is never written null', () => {
+    expectTypeOf<Tables<'agent_sessions'>['client_metadata']>().toEqualTypeOf<Json>();
+    expectTypeOf<TablesInsert<'agent_sessions'>['client_metadata']>().toEqualTypeOf<NonNullable<Json> | undefined>();
+    expectTypeOf<TablesInsert<'agent_messages'>['parts']>().toEqualTypeOf<Json | undefined>();
+  });
+
   test('nullable columns stay nullable', () => {
     expectTypeOf<Tables<'ai_usage_events'>['cost_usd']>().toEqualTypeOf<number | null>();
     expectTypeOf<Tables<'ai_usage_events'>['session_id']>().toEqualTypeOf<string | null>();
@@ -79,6 +85,45 @@ describe('views and enums', () => {
 });
 
 describe('rpc', () => {
+  test('enum arguments and results are their values', async () => {
+    type Fns = Database['public']['Functions'];
+    expectTypeOf<Fns['record_usage']['Args']['p_agent_mode']>().toEqualTypeOf<'understand' | 'debug' | 'implement'>();
+    expectTypeOf<Fns['record_usage']['Args']['p_status']>().toEqualTypeOf<'success' | 'error' | 'cancelled' | undefined>();
+    expectTypeOf<Fns['get_monthly_usage']['Returns'][number]['agent_mode']>().toEqualTypeOf<
+      'understand' | 'debug' | 'implement'
+    >();
+    expectTypeOf<Fns['record_usage']['Returns'][number]['cost_source']>().toEqualTypeOf<
+      'given' | 'price_table' | 'free_local' | 'unpriced'
+    >();
+
+    const { data } = await supabase.rpc('get_monthly_usage', { p_month: '2025-01-01' });
+    expectTypeOf<NonNullable<typeof data>[number]['agent_mode']>().toEqualTypeOf<Enums<'agent_mode'>>();
+    supabase.rpc('record_usage', {
+      p_user_id: '00000000-0000-0000-0000-000000000000',
+      p_idempotency_key: 'k',
+      p_provider: 'openai',
+      p_model: 'gpt-4.1',
+      p_agent_mode: 'debug',
+    });
+    supabase.rpc('record_usage', {
+      p_user_id: '00000000-0000-0000-0000-000000000000',
+      p_idempotency_key: 'k',
+      p_provider: 'openai',
+      p_model: 'gpt-4.1',
+      // @ts-expect-error: not an agent mode
+      p_agent_mode: 'refactor',
+    });
+  });
+
+  test('a function without arguments takes none', () => {
+    expectTypeOf<Database['public']['Functions']['expire_quota_reservations']['Args']>().toEqualTypeOf<
+      Record<PropertyKey, never>
+    >();
+    supabase.rpc('expire_quota_reservations');
+    // @ts-expect-error: it has no arguments
+    supabase.rpc('expire_quota_reservations', { p_older_than: '1 day' });
+  });
+
   test('functions not declared in the map do not compile', () => {
     // @ts-expect-error: not a function of the public schema
     supabase.rpc('no_such_function');
@@ -93,11 +138,24 @@ describe('rpc', () => {
         executableBy: ['authenticated'];
       };
       reserve: { args: { p_tokens: 'bigint'; p_tags: 'text[]' }; returns: 'uuid'; executableBy: [] };
+      by_mode: {
+        args: { p_mode: 'agent_mode'; p_modes: 'public.agent_mode[]'; p_where: 'point' };
+        returns: 'SETOF session_status';
+        executableBy: [];
+      };
       history: { args: {}; returns: 'TABLE(month date, total_tokens bigint, cost_usd numeric)'; executableBy: [] };
     }>;
     expectTypeOf<Fns['get_status']['Args']>().toEqualTypeOf<{ p_user_id: string; p_at?: string }>();
     expectTypeOf<Fns['get_status']['Returns']>().toEqualTypeOf<Json>();
     expectTypeOf<Fns['reserve']['Args']>().toEqualTypeOf<{ p_tokens: number; p_tags: string[] }>();
+    // Enums by SQL name, qualified or not, also in arrays; a type it does not know is unknown.
+    expectTypeOf<Fns['by_mode']['Args']>().toEqualTypeOf<{
+      p_mode: Enums<'agent_mode'>;
+      p_modes: Enums<'agent_mode'>[];
+      p_where: unknown;
+    }>();
+    expectTypeOf<Fns['by_mode']['Returns']>().toEqualTypeOf<Enums<'session_status'>[]>();
+    expectTypeOf<Fns['history']['Args']>().toEqualTypeOf<Record<PropertyKey, never>>();
     expectTypeOf<Fns['history']['Returns']>().toEqualTypeOf<
       { month: string; total_tokens: number; cost_usd: number }[]
     >();

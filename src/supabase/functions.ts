@@ -5,7 +5,7 @@
 // `Database['public']['Functions']` are derived from this map, and
 // tests/supabaseTypes.test.ts compares it with the migrated database, so a
 // function added or changed in SQL without changing this map fails the tests.
-import type { Json } from './database.js';
+import type { Json, PgEnums } from './database.js';
 
 export type PgApiRole = 'anon' | 'authenticated' | 'service_role';
 
@@ -97,7 +97,18 @@ export type PgTypeToWire<T extends string> = T extends `${infer Element}[]`
             ? Json
             : T extends 'void'
               ? undefined
-              : unknown;
+              : PgEnumOf<T>;
+
+/**
+ * An enum type of `public` (as `format_type` prints it: `agent_mode`, or
+ * `public.agent_mode` outside the search path) as its values; any other type
+ * name is `unknown`.
+ */
+type PgEnumOf<T extends string> = T extends keyof PgEnums
+  ? PgEnums[T]
+  : T extends `public.${infer Name extends keyof PgEnums}`
+    ? PgEnums[Name]
+    : unknown;
 
 type Trim<S extends string> = S extends ` ${infer R}` ? Trim<R> : S extends `${infer R} ` ? Trim<R> : S;
 
@@ -117,7 +128,12 @@ type ReturnsOf<R extends string> = R extends `SETOF ${infer Element}`
 
 type OptionalOf<F> = F extends { optional: readonly (infer O)[] } ? O : never;
 
-type ArgsOf<F extends RpcFunctionSpec> = Flatten<
+// A function without arguments takes no keys at all, as supabase-js expects
+// (it tells such functions apart by `Record<PropertyKey, never>`; `{}` would
+// accept any object).
+type ArgsOf<F extends RpcFunctionSpec> = keyof F['args'] extends never ? Record<PropertyKey, never> : NamedArgsOf<F>;
+
+type NamedArgsOf<F extends RpcFunctionSpec> = Flatten<
   {
     [K in keyof F['args'] as K extends OptionalOf<F> ? never : K]: PgTypeToWire<F['args'][K]>;
   } & {
