@@ -5,6 +5,7 @@ import { createClient } from '@supabase/supabase-js';
 import { describe, expectTypeOf, test } from 'vitest';
 import type { Database, Enums, Json, Tables, TablesInsert, Views } from '../src/supabase/database.js';
 import type { FunctionsOf } from '../src/supabase/functions.js';
+import { callFunction, type DbOrTx, type RpcArgs, type RpcResult } from '../src/index.js';
 
 const supabase = createClient<Database>('http://localhost:54321', 'anon-key');
 
@@ -172,5 +173,56 @@ describe('rpc', () => {
     client.rpc('get_status', { p_user_id: 1 });
     // @ts-expect-error: p_user_id is required
     client.rpc('get_status', {});
+  });
+});
+
+describe('callFunction', () => {
+  const db = null as unknown as DbOrTx;
+
+  test('arguments are named and typed from the spec; those with a default may be left out', () => {
+    type Args = RpcArgs<'record_usage'>;
+    expectTypeOf<Args['p_agent_mode']>().toEqualTypeOf<'understand' | 'debug' | 'implement'>();
+    expectTypeOf<Args['p_cost_usd']>().toEqualTypeOf<string | undefined>();
+    expectTypeOf<Args['p_occurred_at']>().toEqualTypeOf<Date | undefined>();
+    expectTypeOf<Args['p_input_tokens']>().toEqualTypeOf<number | undefined>();
+    expectTypeOf<RpcArgs<'reserve_quota'>>().toEqualTypeOf<{
+      p_user_id: string;
+      p_idempotency_key: string;
+      p_estimated_tokens: number;
+      p_estimated_cost_usd?: string;
+      p_ttl?: string;
+    }>();
+    callFunction(db, 'get_monthly_usage');
+    callFunction(db, 'expire_quota_reservations');
+    // @ts-expect-error: release_quota has required arguments
+    callFunction(db, 'release_quota');
+    // @ts-expect-error: numeric is passed as an exact decimal string
+    callFunction(db, 'reserve_quota', { p_user_id: 'u', p_idempotency_key: 'k', p_estimated_tokens: 1, p_estimated_cost_usd: 0.5 });
+  });
+
+  test('results are decoded values; a column is nullable only where rpcNullableColumns says so', () => {
+    expectTypeOf<RpcResult<'reserve_quota'>>().toEqualTypeOf<
+      {
+        granted: boolean;
+        reason: string;
+        reservation_id: string | null;
+        expires_at: Date | null;
+        tokens_remaining: number;
+        cost_remaining_usd: string;
+        requests_remaining: number;
+      }[]
+    >();
+    expectTypeOf<RpcResult<'get_quota_status'>[number]['period_start']>().toEqualTypeOf<Date>();
+    expectTypeOf<RpcResult<'session_latency'>[number]['p95_ms']>().toEqualTypeOf<number | null>();
+    expectTypeOf<RpcResult<'release_quota'>>().toEqualTypeOf<boolean>();
+    expectTypeOf<RpcResult<'purge_usage_events'>>().toEqualTypeOf<number>();
+    expectTypeOf(callFunction(db, 'expire_quota_reservations')).resolves.toEqualTypeOf<number>();
+  });
+
+  test('the Database type takes the same nullability for supabase-js', () => {
+    type Fns = Database['public']['Functions'];
+    expectTypeOf<Fns['session_latency']['Returns'][number]['avg_ms']>().toEqualTypeOf<number | null>();
+    expectTypeOf<Fns['reserve_quota']['Returns'][number]['expires_at']>().toEqualTypeOf<string | null>();
+    expectTypeOf<Fns['reserve_quota']['Returns'][number]['granted']>().toEqualTypeOf<boolean>();
   });
 });

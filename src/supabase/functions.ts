@@ -112,18 +112,60 @@ type PgEnumOf<T extends string> = T extends keyof PgEnums
 
 type Trim<S extends string> = S extends ` ${infer R}` ? Trim<R> : S extends `${infer R} ` ? Trim<R> : S;
 
-/** `a integer, b text` → `{ a: number; b: string }` (column types without commas inside). */
-type TableColumns<S extends string> = S extends `${infer First}, ${infer Rest}`
-  ? TableColumn<First> & TableColumns<Rest>
-  : TableColumn<S>;
-type TableColumn<S extends string> = Trim<S> extends `${infer Name} ${infer Type}` ? { [K in Name]: PgTypeToWire<Type> } : {};
+/**
+ * The columns of a `TABLE(...)` result and their SQL types:
+ * `TABLE(a integer, b text)` → `{ a: 'integer'; b: 'text' }` (column types
+ * have no commas inside, as `pg_get_function_result` prints them). Any other
+ * result has no columns.
+ */
+export type ResultColumnTypes<R extends string> = R extends `TABLE(${infer Columns})` ? Flatten<ColumnTypes<Columns>> : {};
+type ColumnTypes<S extends string> = S extends `${infer First}, ${infer Rest}`
+  ? ColumnType<First> & ColumnTypes<Rest>
+  : ColumnType<S>;
+type ColumnType<S extends string> = Trim<S> extends `${infer Name} ${infer Type}` ? { [K in Name]: Type } : {};
+
+/** The names of a function's result columns (none unless it returns `TABLE(...)`). */
+export type ResultColumnOf<F extends RpcFunctionSpec> = keyof ResultColumnTypes<F['returns']> & string;
+
+/** For each function, the result columns that may be null. */
+export type NullableColumnsFor<Specs extends Record<string, RpcFunctionSpec>> = {
+  readonly [Name in keyof Specs]?: readonly ResultColumnOf<Specs[Name]>[];
+};
+
+/**
+ * The result columns that may be null, from each function's SQL body.
+ * Postgres keeps no NOT NULL for the columns of a function's `TABLE(...)`
+ * result, so this cannot be read from the catalog: a column not listed here
+ * is never null. `Database['public']['Functions']` and `callFunction`
+ * (src/rpc.ts) both take their nullability from this map, and
+ * `callFunction` checks every row it reads against it. Scalar results are
+ * never null.
+ */
+export const rpcNullableColumns = {
+  // A model without a price: the cost is unknown.
+  record_usage: ['cost_usd'],
+  // A refusal holds nothing.
+  reserve_quota: ['reservation_id', 'expires_at'],
+  // No message of the session has a latency yet.
+  session_latency: ['avg_ms', 'p95_ms'],
+} as const satisfies NullableColumnsFor<typeof rpcFunctionSpecs>;
 
 type Flatten<T> = { [K in keyof T]: T[K] };
 
-type ReturnsOf<R extends string> = R extends `SETOF ${infer Element}`
+type NullableOf<Nullable, Name> = Name extends keyof Nullable
+  ? Nullable[Name] extends readonly (infer Column)[]
+    ? Column
+    : never
+  : never;
+
+type ReturnsOf<R extends string, NullableColumns> = R extends `SETOF ${infer Element}`
   ? PgTypeToWire<Element>[]
-  : R extends `TABLE(${infer Columns})`
-    ? Flatten<TableColumns<Columns>>[]
+  : R extends `TABLE(${string})`
+    ? {
+        [K in keyof ResultColumnTypes<R>]:
+          | PgTypeToWire<ResultColumnTypes<R>[K] & string>
+          | (K extends NullableColumns ? null : never);
+      }[]
     : PgTypeToWire<R>;
 
 type OptionalOf<F> = F extends { optional: readonly (infer O)[] } ? O : never;
@@ -135,15 +177,18 @@ type ArgsOf<F extends RpcFunctionSpec> = keyof F['args'] extends never ? Record<
 
 type NamedArgsOf<F extends RpcFunctionSpec> = Flatten<
   {
-    [K in keyof F['args'] as K extends OptionalOf<F> ? never : K]: PgTypeToWire<F['args'][K]>;
+    -readonly [K in keyof F['args'] as K extends OptionalOf<F> ? never : K]: PgTypeToWire<F['args'][K]>;
   } & {
-    [K in keyof F['args'] as K extends OptionalOf<F> ? K : never]?: PgTypeToWire<F['args'][K]>;
+    -readonly [K in keyof F['args'] as K extends OptionalOf<F> ? K : never]?: PgTypeToWire<F['args'][K]>;
   }
 >;
 
-/** `Database['public']['Functions']` for a map of specs. */
-export type FunctionsOf<Specs extends Record<string, RpcFunctionSpec>> = {
-  [Name in keyof Specs]: { Args: ArgsOf<Specs[Name]>; Returns: ReturnsOf<Specs[Name]['returns']> };
+/** `Database['public']['Functions']` for a map of specs and their nullable result columns. */
+export type FunctionsOf<Specs extends Record<string, RpcFunctionSpec>, Nullable extends NullableColumnsFor<Specs> = {}> = {
+  [Name in keyof Specs]: {
+    Args: ArgsOf<Specs[Name]>;
+    Returns: ReturnsOf<Specs[Name]['returns'], NullableOf<Nullable, Name>>;
+  };
 };
 
-export type RpcFunctions = FunctionsOf<typeof rpcFunctionSpecs>;
+export type RpcFunctions = FunctionsOf<typeof rpcFunctionSpecs, typeof rpcNullableColumns>;
