@@ -1,7 +1,7 @@
 // Calling the SQL functions of `public` from TypeScript, typed from their
 // declarations in src/supabase/functions.ts: arguments by name, each bound as
 // a parameter and cast to its declared SQL type, and results decoded by their
-// declared types. The typed queries (src/queries/) call every function
+// declared types. The typed queries (src/queries/) call their functions
 // through here.
 //
 // Values are what the typed queries use, not what PostgREST sends:
@@ -263,6 +263,7 @@ function decoderFor(type: string): Decoder {
           return value;
         };
       }
+      if (type.startsWith('numeric(')) return toDecimalString;
       if (type.endsWith('[]')) throw new TypeError(`array results (${type}) are not supported`);
       return (value) => (typeof value === 'string' ? value : String(value));
     }
