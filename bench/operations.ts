@@ -1,5 +1,6 @@
 // The operations the benchmark measures, and their baselines, as SQL.
 import postgres from 'postgres';
+import { functionCallSql } from '../src/rpc.js';
 import type { Sql } from './runner.js';
 import { quantile } from './stats.js';
 
@@ -238,16 +239,29 @@ export async function prepareReservations(sql: Sql, users: string[], perUser: nu
   return out;
 }
 
+// The call as the typed queries make it (src/rpc.ts): arguments by name, each
+// cast to its declared type; the token kinds not used here, the cost and the
+// message are left to the function's defaults (0 and null).
+const recordUsageSql = functionCallSql('record_usage', [
+  'p_user_id',
+  'p_idempotency_key',
+  'p_provider',
+  'p_model',
+  'p_agent_mode',
+  'p_input_tokens',
+  'p_output_tokens',
+  'p_status',
+  'p_latency_ms',
+  'p_session_id',
+  'p_reservation_id',
+]);
+
 /**
  * Everything one recorded request does: idempotency, price, event, daily
  * total, session figures and the settlement of its reservation.
  */
 export function recordUsage(sql: Sql, user: string, session: string, reservation: string | null, i: number): Promise<unknown> {
-  return sql.unsafe(
-    `select * from record_usage($1::uuid, $2, 'anthropic', 'claude-sonnet-4', 'implement', 1200, 300, 0, 0, 0,
-       'success', null, 900, $3::uuid, null, $4::uuid)`,
-    [user, nextKey('rec'), session, reservation],
-  );
+  return sql.unsafe(recordUsageSql, [user, nextKey('rec'), 'anthropic', 'claude-sonnet-4', 'implement', 1200, 300, 'success', 900, session, reservation]);
 }
 
 /** Appending a message the way clients do: the database numbers it and updates the session. */

@@ -31,4 +31,6 @@ export { monthlyUsageQuery, activeSessionsQuery, checkQuotaQuery } from './queri
 export { signUpLocal } from './local/auth.js';
 export type { SignUpInput } from './local/auth.js';
 export type { Database, Json, Tables, TablesInsert, TablesUpdate, Views, Enums, Functions } from './supabase/database.js';
-export { rpcFunctionSpecs } from './supabase/functions.js';
+export { rpcFunctionSpecs, rpcNullableColumns } from './supabase/functions.js';
+export { callFunction, functionCallSql } from './rpc.js';
+export type { RpcName, RpcArgs, RpcRow, RpcResult, PgTypeToValue } from './rpc.js';

@@ -5,6 +5,7 @@ import { createClient } from '@supabase/supabase-js';
 import { describe, expectTypeOf, test } from 'vitest';
 import type { Database, Enums, Json, Tables, TablesInsert, Views } from '../src/supabase/database.js';
 import type { FunctionsOf } from '../src/supabase/functions.js';
+import { callFunction, type DbOrTx, type RpcArgs, type RpcResult } from '../src/index.js';
 
 const supabase = createClient<Database>('http://localhost:54321', 'anon-key');
 
@@ -33,6 +34,12 @@ describe('tables', () => {
     expectTypeOf(data).toEqualTypeOf<{ id: string; agent_messages: { seq: number; content: string }[] }[] | null>();
     const { data: messages } = await supabase.from('agent_messages').select('seq, agent_sessions(title)');
     expectTypeOf(messages).toEqualTypeOf<{ seq: number; agent_sessions: { title: string | null } }[] | null>();
+  });
+
+  test('a NOT NULL json column may read JSON null but is never written null', () => {
+    expectTypeOf<Tables<'agent_sessions'>['client_metadata']>().toEqualTypeOf<Json>();
+    expectTypeOf<TablesInsert<'agent_sessions'>['client_metadata']>().toEqualTypeOf<NonNullable<Json> | undefined>();
+    expectTypeOf<TablesInsert<'agent_messages'>['parts']>().toEqualTypeOf<Json | undefined>();
   });
 
   test('nullable columns stay nullable', () => {
@@ -79,6 +86,45 @@ describe('views and enums', () => {
 });
 
 describe('rpc', () => {
+  test('enum arguments and results are their values', async () => {
+    type Fns = Database['public']['Functions'];
+    expectTypeOf<Fns['record_usage']['Args']['p_agent_mode']>().toEqualTypeOf<'understand' | 'debug' | 'implement'>();
+    expectTypeOf<Fns['record_usage']['Args']['p_status']>().toEqualTypeOf<'success' | 'error' | 'cancelled' | undefined>();
+    expectTypeOf<Fns['get_monthly_usage']['Returns'][number]['agent_mode']>().toEqualTypeOf<
+      'understand' | 'debug' | 'implement'
+    >();
+    expectTypeOf<Fns['record_usage']['Returns'][number]['cost_source']>().toEqualTypeOf<
+      'given' | 'price_table' | 'free_local' | 'unpriced'
+    >();
+
+    const { data } = await supabase.rpc('get_monthly_usage', { p_month: '2025-01-01' });
+    expectTypeOf<NonNullable<typeof data>[number]['agent_mode']>().toEqualTypeOf<Enums<'agent_mode'>>();
+    supabase.rpc('record_usage', {
+      p_user_id: '00000000-0000-0000-0000-000000000000',
+      p_idempotency_key: 'k',
+      p_provider: 'openai',
+      p_model: 'gpt-4.1',
+      p_agent_mode: 'debug',
+    });
+    supabase.rpc('record_usage', {
+      p_user_id: '00000000-0000-0000-0000-000000000000',
+      p_idempotency_key: 'k',
+      p_provider: 'openai',
+      p_model: 'gpt-4.1',
+      // @ts-expect-error: not an agent mode
+      p_agent_mode: 'refactor',
+    });
+  });
+
+  test('a function without arguments takes none', () => {
+    expectTypeOf<Database['public']['Functions']['expire_quota_reservations']['Args']>().toEqualTypeOf<
+      Record<PropertyKey, never>
+    >();
+    supabase.rpc('expire_quota_reservations');
+    // @ts-expect-error: it has no arguments
+    supabase.rpc('expire_quota_reservations', { p_older_than: '1 day' });
+  });
+
   test('functions not declared in the map do not compile', () => {
     // @ts-expect-error: not a function of the public schema
     supabase.rpc('no_such_function');
@@ -93,11 +139,24 @@ describe('rpc', () => {
         executableBy: ['authenticated'];
       };
       reserve: { args: { p_tokens: 'bigint'; p_tags: 'text[]' }; returns: 'uuid'; executableBy: [] };
+      by_mode: {
+        args: { p_mode: 'agent_mode'; p_modes: 'public.agent_mode[]'; p_where: 'point' };
+        returns: 'SETOF session_status';
+        executableBy: [];
+      };
       history: { args: {}; returns: 'TABLE(month date, total_tokens bigint, cost_usd numeric)'; executableBy: [] };
     }>;
     expectTypeOf<Fns['get_status']['Args']>().toEqualTypeOf<{ p_user_id: string; p_at?: string }>();
     expectTypeOf<Fns['get_status']['Returns']>().toEqualTypeOf<Json>();
     expectTypeOf<Fns['reserve']['Args']>().toEqualTypeOf<{ p_tokens: number; p_tags: string[] }>();
+    // Enums by SQL name, qualified or not, also in arrays; a type it does not know is unknown.
+    expectTypeOf<Fns['by_mode']['Args']>().toEqualTypeOf<{
+      p_mode: Enums<'agent_mode'>;
+      p_modes: Enums<'agent_mode'>[];
+      p_where: unknown;
+    }>();
+    expectTypeOf<Fns['by_mode']['Returns']>().toEqualTypeOf<Enums<'session_status'>[]>();
+    expectTypeOf<Fns['history']['Args']>().toEqualTypeOf<Record<PropertyKey, never>>();
     expectTypeOf<Fns['history']['Returns']>().toEqualTypeOf<
       { month: string; total_tokens: number; cost_usd: number }[]
     >();
@@ -114,5 +173,56 @@ describe('rpc', () => {
     client.rpc('get_status', { p_user_id: 1 });
     // @ts-expect-error: p_user_id is required
     client.rpc('get_status', {});
+  });
+});
+
+describe('callFunction', () => {
+  const db = null as unknown as DbOrTx;
+
+  test('arguments are named and typed from the spec; those with a default may be left out', () => {
+    type Args = RpcArgs<'record_usage'>;
+    expectTypeOf<Args['p_agent_mode']>().toEqualTypeOf<'understand' | 'debug' | 'implement'>();
+    expectTypeOf<Args['p_cost_usd']>().toEqualTypeOf<string | undefined>();
+    expectTypeOf<Args['p_occurred_at']>().toEqualTypeOf<Date | undefined>();
+    expectTypeOf<Args['p_input_tokens']>().toEqualTypeOf<number | undefined>();
+    expectTypeOf<RpcArgs<'reserve_quota'>>().toEqualTypeOf<{
+      p_user_id: string;
+      p_idempotency_key: string;
+      p_estimated_tokens: number;
+      p_estimated_cost_usd?: string;
+      p_ttl?: string;
+    }>();
+    callFunction(db, 'get_monthly_usage');
+    callFunction(db, 'expire_quota_reservations');
+    // @ts-expect-error: release_quota has required arguments
+    callFunction(db, 'release_quota');
+    // @ts-expect-error: numeric is passed as an exact decimal string
+    callFunction(db, 'reserve_quota', { p_user_id: 'u', p_idempotency_key: 'k', p_estimated_tokens: 1, p_estimated_cost_usd: 0.5 });
+  });
+
+  test('results are decoded values; a column is nullable only where rpcNullableColumns says so', () => {
+    expectTypeOf<RpcResult<'reserve_quota'>>().toEqualTypeOf<
+      {
+        granted: boolean;
+        reason: string;
+        reservation_id: string | null;
+        expires_at: Date | null;
+        tokens_remaining: number;
+        cost_remaining_usd: string;
+        requests_remaining: number;
+      }[]
+    >();
+    expectTypeOf<RpcResult<'get_quota_status'>[number]['period_start']>().toEqualTypeOf<Date>();
+    expectTypeOf<RpcResult<'session_latency'>[number]['p95_ms']>().toEqualTypeOf<number | null>();
+    expectTypeOf<RpcResult<'release_quota'>>().toEqualTypeOf<boolean>();
+    expectTypeOf<RpcResult<'purge_usage_events'>>().toEqualTypeOf<number>();
+    expectTypeOf(callFunction(db, 'expire_quota_reservations')).resolves.toEqualTypeOf<number>();
+  });
+
+  test('the Database type takes the same nullability for supabase-js', () => {
+    type Fns = Database['public']['Functions'];
+    expectTypeOf<Fns['session_latency']['Returns'][number]['avg_ms']>().toEqualTypeOf<number | null>();
+    expectTypeOf<Fns['reserve_quota']['Returns'][number]['expires_at']>().toEqualTypeOf<string | null>();
+    expectTypeOf<Fns['reserve_quota']['Returns'][number]['granted']>().toEqualTypeOf<boolean>();
   });
 });

@@ -1,6 +1,6 @@
-import { sql } from 'drizzle-orm';
-import { queryRows, type DbOrTx } from '../db.js';
+import type { DbOrTx } from '../db.js';
 import { parseInput, withInputErrors } from '../errors.js';
+import { callFunction } from '../rpc.js';
 import { quotaStatusInput, releaseQuotaInput, reserveQuotaInput, type ReserveQuotaInput } from '../validation/quotas.js';
 
 export interface QuotaStatus {
@@ -35,30 +35,28 @@ export interface QuotaStatus {
  */
 export async function getQuotaStatus(db: DbOrTx, input: { userId: string }): Promise<QuotaStatus | null> {
   const v = parseInput(quotaStatusInput, input);
-  const [r] = await withInputErrors(() =>
-    queryRows<Record<string, any>>(db, sql`select * from public.get_quota_status(${v.userId}::uuid)`),
-  );
+  const [r] = await withInputErrors(() => callFunction(db, 'get_quota_status', { p_user_id: v.userId }));
   if (!r) return null;
   return {
     userId: r.user_id,
     tierId: r.tier_id,
-    periodStart: new Date(r.period_start),
-    periodEnd: new Date(r.period_end),
-    monthlyTokenLimit: Number(r.monthly_token_limit),
-    tokensUsed: Number(r.tokens_used),
-    tokensReserved: Number(r.tokens_reserved),
-    tokensRemaining: Number(r.tokens_remaining),
+    periodStart: r.period_start,
+    periodEnd: r.period_end,
+    monthlyTokenLimit: r.monthly_token_limit,
+    tokensUsed: r.tokens_used,
+    tokensReserved: r.tokens_reserved,
+    tokensRemaining: r.tokens_remaining,
     tokensPercent: Number(r.tokens_percent),
-    monthlyCostLimitUsd: String(r.monthly_cost_limit_usd),
-    costUsedUsd: String(r.cost_used_usd),
-    costReservedUsd: String(r.cost_reserved_usd),
-    costRemainingUsd: String(r.cost_remaining_usd),
+    monthlyCostLimitUsd: r.monthly_cost_limit_usd,
+    costUsedUsd: r.cost_used_usd,
+    costReservedUsd: r.cost_reserved_usd,
+    costRemainingUsd: r.cost_remaining_usd,
     costPercent: Number(r.cost_percent),
-    dailyRequestLimit: Number(r.daily_request_limit),
-    requestsToday: Number(r.requests_today),
-    requestsReserved: Number(r.requests_reserved),
-    requestsRemaining: Number(r.requests_remaining),
-    softLimitPercent: Number(r.soft_limit_percent),
+    dailyRequestLimit: r.daily_request_limit,
+    requestsToday: r.requests_today,
+    requestsReserved: r.requests_reserved,
+    requestsRemaining: r.requests_remaining,
+    softLimitPercent: r.soft_limit_percent,
     softLimitReached: r.soft_limit_reached,
     hardLimitReached: r.hard_limit_reached,
   };
@@ -83,38 +81,35 @@ export type Reservation =
 export async function reserveQuota(db: DbOrTx, input: ReserveQuotaInput): Promise<Reservation> {
   const v = parseInput(reserveQuotaInput, input);
   const [r] = await withInputErrors(() =>
-    queryRows<Record<string, any>>(
-      db,
-      sql`select * from public.reserve_quota(${v.userId}::uuid, ${v.idempotencyKey}::text, ${v.estimatedTokens}::bigint,
-        ${v.estimatedCostUsd}::numeric, make_interval(secs => ${v.ttlSeconds}::int))`,
-    ),
+    callFunction(db, 'reserve_quota', {
+      p_user_id: v.userId,
+      p_idempotency_key: v.idempotencyKey,
+      p_estimated_tokens: v.estimatedTokens,
+      p_estimated_cost_usd: v.estimatedCostUsd,
+      p_ttl: `${v.ttlSeconds} seconds`,
+    }),
   );
   if (!r) throw new Error('reserve_quota returned no row');
   const figures = {
-    tokensRemaining: Number(r.tokens_remaining),
-    costRemainingUsd: String(r.cost_remaining_usd),
-    requestsRemaining: Number(r.requests_remaining),
+    tokensRemaining: r.tokens_remaining,
+    costRemainingUsd: r.cost_remaining_usd,
+    requestsRemaining: r.requests_remaining,
   };
   if (r.granted) {
-    return { granted: true, reservationId: r.reservation_id, expiresAt: new Date(r.expires_at), duplicate: r.reason === 'duplicate', ...figures };
+    if (r.reservation_id === null || r.expires_at === null) throw new Error('reserve_quota granted without a reservation');
+    return { granted: true, reservationId: r.reservation_id, expiresAt: r.expires_at, duplicate: r.reason === 'duplicate', ...figures };
   }
-  return { granted: false, reason: r.reason, ...figures };
+  // The SQL function refuses with one of these reasons (text in its result).
+  return { granted: false, reason: r.reason as Extract<Reservation, { granted: false }>['reason'], ...figures };
 }
 
 /** Gives a reservation back (the request failed). True when it was still active. */
 export async function releaseQuota(db: DbOrTx, input: { userId: string; reservationId: string }): Promise<boolean> {
   const v = parseInput(releaseQuotaInput, input);
-  const [r] = await withInputErrors(() =>
-    queryRows<{ released: boolean }>(
-      db,
-      sql`select public.release_quota(${v.userId}::uuid, ${v.reservationId}::uuid) as released`,
-    ),
-  );
-  return Boolean(r?.released);
+  return withInputErrors(() => callFunction(db, 'release_quota', { p_user_id: v.userId, p_reservation_id: v.reservationId }));
 }
 
 /** Marks reservations past their time as expired; returns how many. */
 export async function expireReservations(db: DbOrTx): Promise<number> {
-  const [r] = await queryRows<{ n: number }>(db, sql`select public.expire_quota_reservations() as n`);
-  return Number(r?.n ?? 0);
+  return callFunction(db, 'expire_quota_reservations');
 }

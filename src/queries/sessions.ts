@@ -1,6 +1,7 @@
 import { and, asc, desc, eq, gt, lt, or, sql } from 'drizzle-orm';
 import { queryRows, type DbOrTx } from '../db.js';
 import { parseInput, ValidationError, withInputErrors } from '../errors.js';
+import { callFunction } from '../rpc.js';
 import { agentMessages, agentSessions, type AgentMessage, type AgentSession } from '../schema/agentSessions.js';
 import type { AgentMode, SessionStatus } from '../schema/enums.js';
 import { activeSessionsQuery } from './seedExamples.js';
@@ -92,10 +93,7 @@ export async function closeIdleSessions(db: DbOrTx, input: { idleMinutes: number
   if (!Number.isInteger(input.idleMinutes) || input.idleMinutes < 1) {
     throw new ValidationError('idle_minutes', 'must be a whole number of minutes, at least 1');
   }
-  const [row] = await withInputErrors(() =>
-    queryRows<{ n: number }>(db, sql`select public.close_idle_sessions(make_interval(mins => ${input.idleMinutes}::int)) as n`),
-  );
-  return Number(row?.n ?? 0);
+  return withInputErrors(() => callFunction(db, 'close_idle_sessions', { p_idle: `${input.idleMinutes} minutes` }));
 }
 
 export interface SessionPage {
@@ -161,17 +159,14 @@ export async function getSession(
     .orderBy(asc(agentMessages.seq))
     .limit(v.limit + 1);
   const page = messages.slice(0, v.limit);
-  const [latency] = await queryRows<{ latency_count: number; avg_ms: string | null; p95_ms: number | null }>(
-    db,
-    sql`select * from public.session_latency(${v.sessionId}::uuid)`,
-  );
+  const [latency] = await callFunction(db, 'session_latency', { p_session_id: v.sessionId });
   const end = session.endedAt ?? session.lastActivityAt;
   return {
     session,
     latency: {
-      count: Number(latency?.latency_count ?? 0),
+      count: latency?.latency_count ?? 0,
       avgMs: latency?.avg_ms == null ? null : Number(latency.avg_ms),
-      p95Ms: latency?.p95_ms == null ? null : Number(latency.p95_ms),
+      p95Ms: latency?.p95_ms ?? null,
     },
     durationMs: end.getTime() - session.startedAt.getTime(),
     messages: page,

@@ -1,6 +1,6 @@
-import { sql } from 'drizzle-orm';
-import { queryRows, type DbOrTx } from '../db.js';
+import type { DbOrTx } from '../db.js';
 import { parseInput, withInputErrors } from '../errors.js';
+import { callFunction } from '../rpc.js';
 import type { AgentMode, CostSource } from '../schema/enums.js';
 import { monthlyUsageInput, purgeUsageInput, recordUsageInput, type RecordUsageInput } from '../validation/usage.js';
 
@@ -22,36 +22,36 @@ export interface RecordedUsage {
 export async function recordUsage(db: DbOrTx, input: RecordUsageInput): Promise<RecordedUsage> {
   const v = parseInput(recordUsageInput, input);
   const [row] = await withInputErrors(() =>
-    queryRows<{ event_id: string; duplicate: boolean; cost_usd: string | null; cost_source: CostSource; total_tokens: string }>(
-      db,
-      sql`select * from public.record_usage(
-        p_user_id => ${v.userId}::uuid,
-        p_idempotency_key => ${v.idempotencyKey}::text,
-        p_provider => ${v.provider}::text,
-        p_model => ${v.model}::text,
-        p_agent_mode => ${v.agentMode}::public.agent_mode,
-        p_input_tokens => ${v.inputTokens}::bigint,
-        p_output_tokens => ${v.outputTokens}::bigint,
-        p_cached_input_tokens => ${v.cachedInputTokens}::bigint,
-        p_cache_write_tokens => ${v.cacheWriteTokens}::bigint,
-        p_reasoning_tokens => ${v.reasoningTokens}::bigint,
-        p_status => ${v.status}::public.usage_status,
-        p_cost_usd => ${v.costUsd ?? null}::numeric,
-        p_latency_ms => ${v.latencyMs ?? null}::integer,
-        p_session_id => ${v.sessionId ?? null}::uuid,
-        p_message_id => ${v.messageId ?? null}::bigint,
-        p_reservation_id => ${v.reservationId ?? null}::uuid,
-        p_error_code => ${v.errorCode ?? null}::text,
-        p_occurred_at => ${v.occurredAt?.toISOString() ?? null}::timestamptz)`,
-    ),
+    callFunction(db, 'record_usage', {
+      p_user_id: v.userId,
+      p_idempotency_key: v.idempotencyKey,
+      p_provider: v.provider,
+      p_model: v.model,
+      p_agent_mode: v.agentMode,
+      p_input_tokens: v.inputTokens,
+      p_output_tokens: v.outputTokens,
+      p_cached_input_tokens: v.cachedInputTokens,
+      p_cache_write_tokens: v.cacheWriteTokens,
+      p_reasoning_tokens: v.reasoningTokens,
+      p_status: v.status,
+      // Left out when not given (undefined, or null where the input allows
+      // it): the function's defaults, all null, apply.
+      p_cost_usd: v.costUsd,
+      p_latency_ms: v.latencyMs ?? undefined,
+      p_session_id: v.sessionId,
+      p_message_id: v.messageId,
+      p_reservation_id: v.reservationId,
+      p_error_code: v.errorCode ?? undefined,
+      p_occurred_at: v.occurredAt,
+    }),
   );
   if (!row) throw new Error('record_usage returned no row');
   return {
-    eventId: Number(row.event_id),
+    eventId: row.event_id,
     duplicate: row.duplicate,
-    costUsd: row.cost_usd === null ? null : String(row.cost_usd),
+    costUsd: row.cost_usd,
     costSource: row.cost_source,
-    totalTokens: Number(row.total_tokens),
+    totalTokens: row.total_tokens,
   };
 }
 
@@ -76,28 +76,23 @@ export interface MonthlyUsageRow {
 /** A user's usage in one calendar month (UTC), per provider, model and agent mode, from the daily totals. */
 export async function getMonthlyUsage(db: DbOrTx, input: { userId: string; month?: string }): Promise<MonthlyUsageRow[]> {
   const v = parseInput(monthlyUsageInput, input);
-  const rows = await withInputErrors(() =>
-    queryRows<Record<string, string>>(
-      db,
-      sql`select * from public.get_monthly_usage(${v.userId}::uuid, ${v.month ?? null}::date)`,
-    ),
-  );
+  const rows = await withInputErrors(() => callFunction(db, 'get_monthly_usage', { p_user_id: v.userId, p_month: v.month }));
   return rows.map((r) => ({
-    provider: r.provider!,
-    model: r.model!,
-    agentMode: r.agent_mode as AgentMode,
-    requestCount: Number(r.request_count),
-    successCount: Number(r.success_count),
-    errorCount: Number(r.error_count),
-    cancelledCount: Number(r.cancelled_count),
-    unpricedCount: Number(r.unpriced_count),
-    inputTokens: Number(r.input_tokens),
-    outputTokens: Number(r.output_tokens),
-    cachedInputTokens: Number(r.cached_input_tokens),
-    cacheWriteTokens: Number(r.cache_write_tokens),
-    reasoningTokens: Number(r.reasoning_tokens),
-    totalTokens: Number(r.total_tokens),
-    costUsd: String(r.cost_usd),
+    provider: r.provider,
+    model: r.model,
+    agentMode: r.agent_mode,
+    requestCount: r.request_count,
+    successCount: r.success_count,
+    errorCount: r.error_count,
+    cancelledCount: r.cancelled_count,
+    unpricedCount: r.unpriced_count,
+    inputTokens: r.input_tokens,
+    outputTokens: r.output_tokens,
+    cachedInputTokens: r.cached_input_tokens,
+    cacheWriteTokens: r.cache_write_tokens,
+    reasoningTokens: r.reasoning_tokens,
+    totalTokens: r.total_tokens,
+    costUsd: r.cost_usd,
   }));
 }
 
@@ -110,13 +105,9 @@ export async function purgeUsageEvents(db: DbOrTx, input: { olderThanDays: numbe
   const v = parseInput(purgeUsageInput, input);
   let total = 0;
   for (;;) {
-    const [row] = await withInputErrors(() =>
-      queryRows<{ deleted: number }>(
-        db,
-        sql`select public.purge_usage_events(make_interval(days => ${v.olderThanDays}::int), ${v.batchSize}::int) as deleted`,
-      ),
+    const deleted = await withInputErrors(() =>
+      callFunction(db, 'purge_usage_events', { p_older_than: `${v.olderThanDays} days`, p_batch_size: v.batchSize }),
     );
-    const deleted = Number(row?.deleted ?? 0);
     total += deleted;
     if (deleted < v.batchSize) return total;
   }

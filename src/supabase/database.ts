@@ -11,7 +11,8 @@
 // - numeric (money) is a JSON number, so it is `number` here (Drizzle reads it
 //   as a string to keep it exact); inserts and updates take a number or a string;
 // - bigint is a JSON number;
-// - jsonb is `Json`.
+// - jsonb is `Json` (writes leave out null where the column is NOT NULL);
+// - enums are their values, in rows and in the arguments and results of functions.
 import type { Column, InferInsertModel, InferSelectModel, Table, View } from 'drizzle-orm';
 import type * as schema from '../schema/index.js';
 import type { RpcFunctions } from './functions.js';
@@ -36,11 +37,21 @@ type Wire<C, T, Direction extends 'out' | 'in'> = C extends Column
       ? number | Extract<T, null>
       : number | string | Extract<T, null | undefined>
     : C['_']['dataType'] extends 'json'
-      ? Json | Extract<T, null | undefined>
+      ? JsonWire<C, T, Direction>
       : T extends Date
         ? string
         : T
   : T;
+
+// A NOT NULL json column may still hold the JSON value null ('null'::jsonb),
+// and PostgREST reads it back as null, so rows say `Json`. Writes through
+// PostgREST turn a JSON null into SQL NULL, which such a column refuses, so
+// inserts and updates leave null out.
+type JsonWire<C extends Column, T, Direction extends 'out' | 'in'> = Direction extends 'in'
+  ? C['_']['notNull'] extends true
+    ? NonNullable<Json> | Extract<T, undefined>
+    : Json | Extract<T, null | undefined>
+  : Json | Extract<T, null | undefined>;
 
 type WireModel<Columns, Model, Direction extends 'out' | 'in'> = {
   [K in keyof Model as SnakeCase<K & string>]: Wire<K extends keyof Columns ? Columns[K] : never, Model[K], Direction>;
@@ -79,12 +90,15 @@ type EnumsOf<S> = {
     : never;
 };
 
+/** The enums of `public` by SQL name, as their values: `PgEnums['agent_mode']`. */
+export type PgEnums = EnumsOf<Schema>;
+
 /** The public schema as supabase-js sees it. */
 export interface PublicSchema {
   Tables: TablesOf<Schema>;
   Views: ViewsOf<Schema>;
   Functions: RpcFunctions;
-  Enums: EnumsOf<Schema>;
+  Enums: PgEnums;
   CompositeTypes: { [_ in never]: never };
 }
 

@@ -5,7 +5,7 @@
 // `Database['public']['Functions']` are derived from this map, and
 // tests/supabaseTypes.test.ts compares it with the migrated database, so a
 // function added or changed in SQL without changing this map fails the tests.
-import type { Json } from './database.js';
+import type { Json, PgEnums } from './database.js';
 
 export type PgApiRole = 'anon' | 'authenticated' | 'service_role';
 
@@ -97,37 +97,98 @@ export type PgTypeToWire<T extends string> = T extends `${infer Element}[]`
             ? Json
             : T extends 'void'
               ? undefined
-              : unknown;
+              : PgEnumOf<T>;
+
+/**
+ * An enum type of `public` (as `format_type` prints it: `agent_mode`, or
+ * `public.agent_mode` outside the search path) as its values; any other type
+ * name is `unknown`.
+ */
+type PgEnumOf<T extends string> = T extends keyof PgEnums
+  ? PgEnums[T]
+  : T extends `public.${infer Name extends keyof PgEnums}`
+    ? PgEnums[Name]
+    : unknown;
 
 type Trim<S extends string> = S extends ` ${infer R}` ? Trim<R> : S extends `${infer R} ` ? Trim<R> : S;
 
-/** `a integer, b text` → `{ a: number; b: string }` (column types without commas inside). */
-type TableColumns<S extends string> = S extends `${infer First}, ${infer Rest}`
-  ? TableColumn<First> & TableColumns<Rest>
-  : TableColumn<S>;
-type TableColumn<S extends string> = Trim<S> extends `${infer Name} ${infer Type}` ? { [K in Name]: PgTypeToWire<Type> } : {};
+/**
+ * The columns of a `TABLE(...)` result and their SQL types:
+ * `TABLE(a integer, b text)` → `{ a: 'integer'; b: 'text' }` (column types
+ * have no commas inside, as `pg_get_function_result` prints them). Any other
+ * result has no columns.
+ */
+export type ResultColumnTypes<R extends string> = R extends `TABLE(${infer Columns})` ? Flatten<ColumnTypes<Columns>> : {};
+type ColumnTypes<S extends string> = S extends `${infer First}, ${infer Rest}`
+  ? ColumnType<First> & ColumnTypes<Rest>
+  : ColumnType<S>;
+type ColumnType<S extends string> = Trim<S> extends `${infer Name} ${infer Type}` ? { [K in Name]: Type } : {};
+
+/** The names of a function's result columns (none unless it returns `TABLE(...)`). */
+export type ResultColumnOf<F extends RpcFunctionSpec> = keyof ResultColumnTypes<F['returns']> & string;
+
+/** For each function, the result columns that may be null. */
+export type NullableColumnsFor<Specs extends Record<string, RpcFunctionSpec>> = {
+  readonly [Name in keyof Specs]?: readonly ResultColumnOf<Specs[Name]>[];
+};
+
+/**
+ * The result columns that may be null, from each function's SQL body.
+ * Postgres keeps no NOT NULL for the columns of a function's `TABLE(...)`
+ * result, so this cannot be read from the catalog: a column not listed here
+ * is never null. `Database['public']['Functions']` and `callFunction`
+ * (src/rpc.ts) both take their nullability from this map, and
+ * `callFunction` checks every row it reads against it. Scalar results are
+ * never null.
+ */
+export const rpcNullableColumns = {
+  // A model without a price: the cost is unknown.
+  record_usage: ['cost_usd'],
+  // A refusal holds nothing.
+  reserve_quota: ['reservation_id', 'expires_at'],
+  // No message of the session has a latency yet.
+  session_latency: ['avg_ms', 'p95_ms'],
+} as const satisfies NullableColumnsFor<typeof rpcFunctionSpecs>;
 
 type Flatten<T> = { [K in keyof T]: T[K] };
 
-type ReturnsOf<R extends string> = R extends `SETOF ${infer Element}`
+type NullableOf<Nullable, Name> = Name extends keyof Nullable
+  ? Nullable[Name] extends readonly (infer Column)[]
+    ? Column
+    : never
+  : never;
+
+type ReturnsOf<R extends string, NullableColumns> = R extends `SETOF ${infer Element}`
   ? PgTypeToWire<Element>[]
-  : R extends `TABLE(${infer Columns})`
-    ? Flatten<TableColumns<Columns>>[]
+  : R extends `TABLE(${string})`
+    ? {
+        [K in keyof ResultColumnTypes<R>]:
+          | PgTypeToWire<ResultColumnTypes<R>[K] & string>
+          | (K extends NullableColumns ? null : never);
+      }[]
     : PgTypeToWire<R>;
 
 type OptionalOf<F> = F extends { optional: readonly (infer O)[] } ? O : never;
 
-type ArgsOf<F extends RpcFunctionSpec> = Flatten<
+// A function without arguments takes no keys at all, as supabase-js expects
+// (it tells such functions apart by `Record<PropertyKey, never>`; `{}` would
+// accept any object).
+type ArgsOf<F extends RpcFunctionSpec> = keyof F['args'] extends never ? Record<PropertyKey, never> : NamedArgsOf<F>;
+
+type NamedArgsOf<F extends RpcFunctionSpec> = Flatten<
   {
-    [K in keyof F['args'] as K extends OptionalOf<F> ? never : K]: PgTypeToWire<F['args'][K]>;
+    -readonly [K in keyof F['args'] as K extends OptionalOf<F> ? never : K]: PgTypeToWire<F['args'][K]>;
   } & {
-    [K in keyof F['args'] as K extends OptionalOf<F> ? K : never]?: PgTypeToWire<F['args'][K]>;
+    -readonly [K in keyof F['args'] as K extends OptionalOf<F> ? K : never]?: PgTypeToWire<F['args'][K]>;
   }
 >;
 
-/** `Database['public']['Functions']` for a map of specs. */
-export type FunctionsOf<Specs extends Record<string, RpcFunctionSpec>> = {
-  [Name in keyof Specs]: { Args: ArgsOf<Specs[Name]>; Returns: ReturnsOf<Specs[Name]['returns']> };
+/** `Database['public']['Functions']` for a map of specs and their nullable result columns. */
+export type FunctionsOf<Specs extends Record<string, RpcFunctionSpec>, Nullable extends NullableColumnsFor<Specs> = {}> = {
+  [Name in keyof Specs]: {
+    Args: ArgsOf<Specs[Name]>;
+    Returns: ReturnsOf<Specs[Name]['returns'], NullableOf<Nullable, Name>>;
+  };
 };
 
-export type RpcFunctions = FunctionsOf<typeof rpcFunctionSpecs>;
+export type RpcFunctions = FunctionsOf<typeof rpcFunctionSpecs, typeof rpcNullableColumns>;
