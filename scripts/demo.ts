@@ -15,6 +15,7 @@ import {
   getQuotaStatus,
   getSession,
   monthlyUsageQuery,
+  pgErrorOf,
   queryRows,
   recordUsage,
   releaseQuota,
@@ -413,17 +414,10 @@ async function main(): Promise<void> {
   console.log(`  Ada asks for the phone user's quota status: ${seen.other === null ? 'null' : 'VISIBLE (this would be a leak)'}.`);
   const denied = await asAnon(db, (tx) => queryRows(tx, sql`select count(*) from public.ai_usage_events`)).then(
     () => 'ALLOWED (this would be a leak)',
-    (error: unknown) => refusal(error),
+    (error: unknown) => pgErrorOf(error).message,
   );
   console.log(`  anon (no sign-in) reads usage events: ${denied}.`);
   console.log('\nDone. Run it again: it removes its own users first. The tests: npm test.');
-}
-
-/** The database's refusal message, wherever the driver put it. */
-function refusal(error: unknown): string {
-  let e: any = error;
-  while (e && !e.code && e.cause) e = e.cause;
-  return String(e?.message ?? error);
 }
 
 try {

@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { asService } from '../src/auth/withClaims.js';
+import { pgErrorOf, type PgError } from '../src/errors.js';
 import { signUpLocal } from '../src/local/auth.js';
-import { freshDatabase, pgError, sql, type TestDatabase } from './support/database.js';
+import { freshDatabase, sql, type TestDatabase } from './support/database.js';
 
 // Bad rows are refused by the database itself (the last line of defence
 // behind TypeScript validation) and leave nothing behind.
@@ -14,11 +15,11 @@ async function count(table: string): Promise<number> {
   return row!.n;
 }
 
-async function refused(statement: ReturnType<typeof sql>): Promise<{ code?: string; message: string; constraint?: string }> {
+async function refused(statement: ReturnType<typeof sql>): Promise<PgError> {
   try {
     await t.rows(statement);
   } catch (error) {
-    return pgError(error);
+    return pgErrorOf(error);
   }
   throw new Error('statement was accepted');
 }
@@ -92,7 +93,7 @@ describe('the database refuses bad rows', () => {
   it.each(sessionFigures)('a session %s set by the backend', async (column) => {
     const value = column === 'updated_at' ? sql`now() - interval '1 day'` : sql`-1`;
     const e = await asService(t.db, (tx) => tx.execute(sql`update agent_sessions set ${sql.identifier(column)} = ${value} where id = ${session}`))
-      .then(() => null, (error: unknown) => pgError(error));
+      .then(() => null, (error: unknown) => pgErrorOf(error));
     expect(e?.code).toBe('42501');
     const [row] = await t.rows<{ n: number }>(sql`select count(*)::int as n from agent_sessions where id = ${session}
       and least(message_count, tool_call_count, request_count, latency_count) = 0 and total_tokens = 0 and updated_at > now() - interval '1 hour'`);

@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { asService, withClaims } from '../src/auth/withClaims.js';
-import { ValidationError } from '../src/errors.js';
+import { ValidationError, pgErrorOf } from '../src/errors.js';
 import { signUpLocal } from '../src/local/auth.js';
 import { getMonthlyUsage, purgeUsageEvents, recordUsage } from '../src/queries/usage.js';
 import { monthlyUsageQuery } from '../src/queries/seedExamples.js';
-import { freshDatabase, needsServer, pgError, sql, target, type TestDatabase } from './support/database.js';
+import { freshDatabase, needsServer, sql, target, type TestDatabase } from './support/database.js';
 
 let t: TestDatabase;
 let alice: string;
@@ -160,7 +160,7 @@ describe('daily totals are derived rows', () => {
       sql`update ai_usage_daily set total_tokens = total_tokens + 1 where user_id = ${u}`,
       sql`delete from ai_usage_daily where user_id = ${u}`,
     ]) {
-      const e = await asService(t.db, (tx) => tx.execute(statement)).then(() => null, (error: unknown) => pgError(error));
+      const e = await asService(t.db, (tx) => tx.execute(statement)).then(() => null, (error: unknown) => pgErrorOf(error));
       expect(e?.code).toBe('42501');
     }
   });
@@ -187,7 +187,7 @@ describe('bad input is refused with the field named, and nothing is written', ()
 
   it('in the database too, for callers that skip TypeScript', async () => {
     const before = await counts(alice);
-    const e = pgError(await t.rows(sql`select * from record_usage(${alice}::uuid, 'k-db', 'anthropic', 'm', 'debug', -1)`).catch((x) => x));
+    const e = pgErrorOf(await t.rows(sql`select * from record_usage(${alice}::uuid, 'k-db', 'anthropic', 'm', 'debug', -1)`).catch((x) => x));
     expect(e.code).toBe('22023');
     expect(e.message).toBe('input_tokens: must be between 0 and 100000000');
     expect(await counts(alice)).toEqual(before);
@@ -219,7 +219,7 @@ describe('bad input is refused with the field named, and nothing is written', ()
 describe('who may record', () => {
   it('anon and signed-in users cannot call record_usage', async () => {
     for (const claims of [{ role: 'anon' as const }, { role: 'authenticated' as const, sub: alice }]) {
-      const e = pgError(
+      const e = pgErrorOf(
         await withClaims(t.db, claims, (tx) => recordUsage(tx, { ...base, userId: alice, idempotencyKey: key() })).catch((x) => x),
       );
       expect(e.code).toBe('42501');

@@ -2,9 +2,10 @@ import { sql, type SQL } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { withClaims, type JwtClaims } from '../../src/auth/withClaims.js';
 import { queryRows } from '../../src/db.js';
+import { pgErrorOf } from '../../src/errors.js';
 import { signUpLocal } from '../../src/local/auth.js';
 import { recordUsage } from '../../src/queries/usage.js';
-import { freshDatabase, pgError, type TestDatabase } from '../support/database.js';
+import { freshDatabase, type TestDatabase } from '../support/database.js';
 
 // Each escalation a user might try, tried. Every one must fail and change nothing.
 let t: TestDatabase;
@@ -14,7 +15,7 @@ let bobSession: string;
 
 const as = (claims: JwtClaims, statement: SQL) => withClaims(t.db, claims, (tx) => queryRows(tx, statement));
 const asAlice = (statement: SQL) => as({ role: 'authenticated', sub: alice }, statement);
-const code = async (p: Promise<unknown>) => pgError(await p.then(() => null, (e) => e)).code;
+const code = async (p: Promise<unknown>) => pgErrorOf(await p.then(() => null, (e) => e)).code;
 
 beforeAll(async () => {
   t = await freshDatabase();

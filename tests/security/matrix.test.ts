@@ -1,9 +1,10 @@
 import { sql, type SQL } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { queryRows } from '../../src/db.js';
+import { pgErrorOf } from '../../src/errors.js';
 import { signUpLocal } from '../../src/local/auth.js';
 import { recordUsage } from '../../src/queries/usage.js';
-import { freshDatabase, pgError, type TestDatabase } from '../support/database.js';
+import { freshDatabase, type TestDatabase } from '../support/database.js';
 
 // Who may do what, relation by relation, tried from the attacker's side.
 // The relations come from the catalog: a table or view in public that this
@@ -183,7 +184,7 @@ async function attempt(relation: string, op: Op, actor: Actor): Promise<'allow' 
     });
   } catch (error) {
     if (error instanceof Rollback) return error.rows > 0 ? 'allow' : 'deny';
-    const e = pgError(error);
+    const e = pgErrorOf(error);
     if (e.code && refusalCodes.has(e.code)) return 'deny';
     throw error;
   }

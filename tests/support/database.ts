@@ -89,11 +89,4 @@ export async function freshDatabase(): Promise<TestDatabase> {
   };
 }
 
-/** Reads a Postgres error's SQLSTATE and message from whatever the driver threw (drizzle wraps it). */
-export function pgError(error: unknown): { code?: string; message: string; constraint?: string } {
-  let e: any = error;
-  while (e && !e.code && e.cause) e = e.cause;
-  return { code: e?.code, message: String(e?.message ?? error), constraint: e?.constraint_name ?? e?.constraint };
-}
-
 export { sql };
