@@ -10,7 +10,6 @@ import {
   asAnon,
   asService,
   checkQuotaQuery,
-  connect,
   endSession,
   getQuotaStatus,
   getSession,
@@ -20,13 +19,13 @@ import {
   recordUsage,
   releaseQuota,
   reserveQuota,
-  runMigrations,
-  signUpLocal,
   startSession,
   withClaims,
   type Connection,
   type Db,
 } from '../src/index.js';
+import { connect, signUpLocal } from '../src/local/index.js';
+import { runMigrations } from '../src/migrate.js';
 import type { RecordUsageInput } from '../src/validation/usage.js';
 
 // ---------------------------------------------------------------------------

@@ -24,4 +24,7 @@ export async function queryRows<T = Record<string, unknown>>(db: DbOrTx, query: 
   return ((result as { rows?: T[] }).rows ?? []) as T[];
 }
 
+// snake_case in SQL, camelCase in TypeScript; drizzle.config.ts says the same.
+export const drizzleOptions = { schema, casing: 'snake_case' } as const;
+
 export { schema };

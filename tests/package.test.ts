@@ -54,7 +54,9 @@ afterAll(() => {
 
 describe('package.json', () => {
   test('every export points at built files that exist, JavaScript and declarations', () => {
-    expect(Object.keys(pkg.exports)).toEqual(expect.arrayContaining(['.', './schema', './policies', './supabase']));
+    expect(Object.keys(pkg.exports)).toEqual(expect.arrayContaining(['.', './schema', './policies', './supabase', './migrate', './local']));
+    expect(pkg.exports['./local']).toEqual({ types: './dist/local/index.d.ts', import: './dist/local/index.js' });
+    expect(pkg.exports['./migrate']).toEqual({ types: './dist/migrate.d.ts', import: './dist/migrate.js' });
     for (const [subpath, target] of Object.entries(pkg.exports)) {
       if (typeof target === 'string') continue;
       expect(target.import, subpath).toMatch(/^\.\/dist\/.*\.js$/);
@@ -70,18 +72,41 @@ describe('package.json', () => {
 });
 
 describe('importing the built package by name', () => {
-  test("'@witchcraft/db' resolves to dist/ and exports the service API", () => {
+  /** What each export of a built entry is (typeof), read in a child process. */
+  function exportKinds(subpath: string): { where: string; kinds: Record<string, string> } {
     const out = runNode(`
-      const m = await import('@witchcraft/db');
-      const where = import.meta.resolve('@witchcraft/db');
+      const m = await import('${subpath}');
+      const where = import.meta.resolve('${subpath}');
       console.log(JSON.stringify({ where, kinds: Object.fromEntries(Object.entries(m).map(([k, v]) => [k, typeof v])) }));
     `);
-    const { where, kinds } = JSON.parse(out) as { where: string; kinds: Record<string, string> };
+    return JSON.parse(out) as { where: string; kinds: Record<string, string> };
+  }
+
+  const local = ['connect', 'openPglite', 'startContainer', 'signUpLocal', 'applySupabaseEmulation'];
+  const migrate = ['runMigrations', 'journal'];
+
+  test("'@witchcraft/db' resolves to dist/ and exports the service API, and nothing local", () => {
+    const { where, kinds } = exportKinds('@witchcraft/db');
     expect(fileURLToPath(where)).toBe(join(root, 'dist', 'index.js'));
-    for (const name of ['connect', 'connectUrl', 'openPglite', 'runMigrations', 'queryRows', 'withClaims', 'asAnon', 'asService', 'signUpLocal', 'asUser', 'recordUsage', 'reserveQuota', 'releaseQuota', 'getQuotaStatus', 'getMonthlyUsage', 'startSession', 'appendMessage', 'endSession', 'listSessions', 'getSession', 'listActiveSessions']) {
+    for (const name of ['connectUrl', 'queryRows', 'withClaims', 'asAnon', 'asService', 'asUser', 'pgErrorOf', 'recordUsage', 'reserveQuota', 'releaseQuota', 'getQuotaStatus', 'getMonthlyUsage', 'startSession', 'appendMessage', 'endSession', 'listSessions', 'getSession', 'listActiveSessions']) {
       expect(kinds[name], name).toBe('function');
     }
     expect(kinds.schema).toBe('object');
+    expect(kinds.rpcFunctionSpecs).toBe('object');
+    for (const name of [...local, 'defaultDataDir', ...migrate, 'migrationsFolder']) expect(kinds[name], name).toBeUndefined();
+  });
+
+  test("'@witchcraft/db/local' exports the embedded database, containers, the emulation and local sign-ups", () => {
+    const { where, kinds } = exportKinds('@witchcraft/db/local');
+    expect(fileURLToPath(where)).toBe(join(root, 'dist', 'local', 'index.js'));
+    for (const name of local) expect(kinds[name], name).toBe('function');
+    expect(kinds.defaultDataDir).toBe('string');
+  });
+
+  test("'@witchcraft/db/migrate' exports the migrator and the shipped migrations", () => {
+    const { where, kinds } = exportKinds('@witchcraft/db/migrate');
+    expect(fileURLToPath(where)).toBe(join(root, 'dist', 'migrate.js'));
+    for (const name of migrate) expect(kinds[name], name).toBe('function');
     expect(kinds.migrationsFolder).toBe('string');
   });
 
@@ -96,9 +121,10 @@ describe('importing the built package by name', () => {
     expect(keys).toEqual(expect.arrayContaining(['profiles', 'users', 'aiUsageEvents', 'agentSessions', 'userQuotas']));
   });
 
-  test('the built package finds its migrations and migrates an embedded database', () => {
+  test("a local tool migrates an embedded database with '@witchcraft/db/local' and '@witchcraft/db/migrate'", () => {
     const out = runNode(`
-      const { openPglite, runMigrations, migrationsFolder, journal } = await import('@witchcraft/db');
+      const { openPglite } = await import('@witchcraft/db/local');
+      const { runMigrations, migrationsFolder, journal } = await import('@witchcraft/db/migrate');
       const connection = await openPglite();
       try {
         const applied = await runMigrations(connection);
@@ -116,12 +142,21 @@ describe('importing the built package by name', () => {
   test('a TypeScript consumer type-checks against the declarations alone', () => {
     writeFileSync(
       join(consumer, 'service.ts'),
-      `import { connectUrl, runMigrations, withClaims, recordUsage, reserveQuota, asUser, type Database, type Tables } from '@witchcraft/db';
+      `import { connectUrl, withClaims, recordUsage, reserveQuota, asUser, pgErrorOf, type Database, type Tables } from '@witchcraft/db';
+// @ts-expect-error: the embedded database is not part of the service entry
+import { openPglite as notHere } from '@witchcraft/db';
+import { openPglite, signUpLocal, type PgliteOptions } from '@witchcraft/db/local';
+import { runMigrations, journal } from '@witchcraft/db/migrate';
 import * as schema from '@witchcraft/db/schema';
 import { createClient } from '@supabase/supabase-js';
 
 const { db } = connectUrl('postgres://localhost/witchcraft');
 export const pending: Promise<string[]> = runMigrations(connectUrl('postgres://localhost/witchcraft'));
+export const tags: string[] = journal().map((e) => e.tag);
+const options: PgliteOptions = { dataDir: '.data/pglite' };
+export const embedded = openPglite(options).then(async (c) => [await runMigrations(c), await signUpLocal(c.db, { email: 'a@b.c' })] as const);
+export const code: string | undefined = pgErrorOf(new Error('x')).code;
+export const unused = notHere;
 export const rows = db.select({ tokens: schema.aiUsageDaily.totalTokens }).from(schema.aiUsageDaily);
 export const mine = withClaims(db, { role: 'authenticated', sub: 'x' }, async (tx) => tx.select().from(schema.agentSessions));
 export const held = reserveQuota(db, { userId: 'u', idempotencyKey: 'k', estimatedTokens: 100 }).then((r) => (r.granted ? r.reservationId : r.reason));
@@ -156,7 +191,8 @@ export const wrong: Tables<'ai_usage_daily'>['cost_usd'] = 'x';
     expect(output).toBe('');
     // And the declarations came from dist/, not from src/.
     const trace = execFileSync(process.execPath, [tsc, '-p', 'tsconfig.json', '--listFiles'], { cwd: consumer, encoding: 'utf8' });
-    expect(trace).toContain(join(root, 'dist', 'index.d.ts'));
+    for (const file of ['index.d.ts', 'migrate.d.ts', join('local', 'index.d.ts')]) expect(trace).toContain(join(root, 'dist', file));
     expect(trace).not.toContain(join(root, 'src', 'index.ts'));
+    expect(trace).not.toContain(join(root, 'src', 'local'));
   }, 120_000);
 });

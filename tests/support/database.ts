@@ -2,8 +2,9 @@ import { randomBytes } from 'node:crypto';
 import postgres from 'postgres';
 import { sql, type SQL } from 'drizzle-orm';
 import { inject } from 'vitest';
-import { connectUrl, openPglite, type Connection } from '../../src/client.js';
+import { connectUrl, type Connection } from '../../src/client.js';
 import { queryRows, type Db } from '../../src/db.js';
+import { openPglite } from '../../src/local/index.js';
 import { runMigrations } from '../../src/migrate.js';
 import type { TargetInfo, TargetKind } from './target.js';
 
