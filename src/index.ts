@@ -3,7 +3,8 @@
 // migrations in '@witchcraft/db/migrate', and what only runs on a developer's
 // machine or in tests (the embedded database, containers, the Supabase
 // emulation, local sign-ups) in '@witchcraft/db/local'. Nothing imported here
-// loads those.
+// loads those: tests/package.test.ts walks the built import graph, and
+// imports this entry under hooks that refuse them, to be sure.
 export { connectUrl } from './client.js';
 export type { Connection, UrlOptions } from './client.js';
 export { queryRows, schema } from './db.js';

@@ -5,8 +5,12 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { applySupabaseEmulation } from '../src/local/index.js';
+import { target } from './support/database.js';
+import { developmentOnly, forbiddenImports, importGraph } from './support/importGraph.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as {
@@ -40,6 +44,49 @@ function runNode(code: string): string {
   return execFileSync(process.execPath, ['--input-type=module', '-e', code], { cwd: consumer, encoding: 'utf8' });
 }
 
+const dist = join(root, 'dist');
+const distUrl = `${pathToFileURL(dist)}/`;
+
+/**
+ * Run-time check of what an import loads, as a script for a child process.
+ * Module resolution hooks (module.register, Node 20.6 and later) see every
+ * module an ES import asks for, ours and our dependencies' alike, import()
+ * included, before it is loaded. These hooks refuse the development-only
+ * packages wherever they are asked for and, as told, any file of dist/local/
+ * (`local`) and the file system when one of our own dist/ files asks for it
+ * (`ownFs`): an import that would load any of them fails instead. CommonJS
+ * require() does not pass through such hooks on Node 20; PGlite and
+ * testcontainers are reached through ES imports, and the static walk of
+ * dist/ covers our own files whatever they use.
+ */
+function guardedImport(body: string, options: { local: boolean; ownFs: boolean }): string {
+  const hooks = `
+    let rules;
+    export function initialize(data) { rules = data; }
+    export async function resolve(specifier, context, next) {
+      const resolved = await next(specifier, context);
+      const ours = (context.parentURL ?? '').startsWith(rules.dist);
+      const refused =
+        rules.anywhere.some((r) => new RegExp(r).test(specifier)) ||
+        (rules.local !== null && resolved.url.startsWith(rules.local)) ||
+        (ours && rules.own.some((r) => new RegExp(r).test(specifier)));
+      if (refused) throw new Error('development code loaded: ' + specifier + ' -> ' + resolved.url + ' (asked for by ' + context.parentURL + ')');
+      return resolved;
+    }`;
+  const fsRule = developmentOnly.filter((r) => r.test('node:fs'));
+  const data = {
+    dist: distUrl,
+    local: options.local ? `${distUrl}local/` : null,
+    anywhere: developmentOnly.filter((r) => !r.test('node:fs')).map((r) => r.source),
+    own: options.ownFs ? fsRule.map((r) => r.source) : [],
+  };
+  return `
+    import { register } from 'node:module';
+    register('data:text/javascript,' + encodeURIComponent(${JSON.stringify(hooks)}), { data: ${JSON.stringify(data)} });
+    ${body}
+  `;
+}
+
 beforeAll(() => {
   ensureBuilt();
   consumer = mkdtempSync(join(tmpdir(), 'witchcraft-db-consumer-'));
@@ -57,12 +104,12 @@ describe('package.json', () => {
     expect(Object.keys(pkg.exports)).toEqual(expect.arrayContaining(['.', './schema', './policies', './supabase', './migrate', './local']));
     expect(pkg.exports['./local']).toEqual({ types: './dist/local/index.d.ts', import: './dist/local/index.js' });
     expect(pkg.exports['./migrate']).toEqual({ types: './dist/migrate.d.ts', import: './dist/migrate.js' });
-    for (const [subpath, target] of Object.entries(pkg.exports)) {
-      if (typeof target === 'string') continue;
-      expect(target.import, subpath).toMatch(/^\.\/dist\/.*\.js$/);
-      expect(target.types, subpath).toMatch(/^\.\/dist\/.*\.d\.ts$/);
-      expect(existsSync(join(root, target.import)), target.import).toBe(true);
-      expect(existsSync(join(root, target.types)), target.types).toBe(true);
+    for (const [subpath, files] of Object.entries(pkg.exports)) {
+      if (typeof files === 'string') continue;
+      expect(files.import, subpath).toMatch(/^\.\/dist\/.*\.js$/);
+      expect(files.types, subpath).toMatch(/^\.\/dist\/.*\.d\.ts$/);
+      expect(existsSync(join(root, files.import)), files.import).toBe(true);
+      expect(existsSync(join(root, files.types)), files.types).toBe(true);
     }
   });
 
@@ -194,5 +241,102 @@ export const wrong: Tables<'ai_usage_daily'>['cost_usd'] = 'x';
     for (const file of ['index.d.ts', 'migrate.d.ts', join('local', 'index.d.ts')]) expect(trace).toContain(join(root, 'dist', file));
     expect(trace).not.toContain(join(root, 'src', 'index.ts'));
     expect(trace).not.toContain(join(root, 'src', 'local'));
+  }, 120_000);
+});
+
+describe('the service entry loads no development code', () => {
+  const forbidden = { specifiers: developmentOnly, folders: [join(dist, 'local')] };
+
+  test('the import graph of the built dist/index.js reaches no PGlite, testcontainers, file system or dist/local/', () => {
+    const graph = importGraph(join(dist, 'index.js'));
+    // The walk covers the whole entry, not just its first file.
+    for (const file of ['client.js', 'db.js', 'errors.js', 'schema/index.js', 'queries/sessions.js', 'auth/asUser.js', 'supabase/functions.js']) {
+      expect(graph.files, file).toContain(join(dist, file));
+    }
+    expect(forbiddenImports(graph, forbidden, root)).toEqual([]);
+  });
+
+  test('the same walk does find them from dist/local/index.js (the rules match the real build)', () => {
+    const found = forbiddenImports(importGraph(join(dist, 'local', 'index.js')), { specifiers: developmentOnly }, root);
+    expect(found).toEqual(
+      expect.arrayContaining([
+        'dist/local/index.js -> dist/local/pglite.js -> @electric-sql/pglite',
+        'dist/local/index.js -> dist/local/pglite.js -> drizzle-orm/pglite',
+        'dist/local/index.js -> dist/local/pglite.js -> node:fs',
+        'dist/local/index.js -> dist/local/container.js -> @testcontainers/postgresql',
+      ]),
+    );
+  });
+
+  test('dist/migrate.js loads the PGlite migrator only through import(), from dist/local/', () => {
+    const anyPglite = { specifiers: developmentOnly.filter((r) => !r.test('node:fs')), folders: [join(dist, 'local')] };
+    expect(forbiddenImports(importGraph(join(dist, 'migrate.js'), { dynamic: false }), anyPglite, root)).toEqual([]);
+    expect(forbiddenImports(importGraph(join(dist, 'migrate.js')), anyPglite, root)).toEqual(
+      expect.arrayContaining([
+        'dist/migrate.js -> dist/local/pgliteMigrator.js',
+        'dist/migrate.js -> dist/local/pgliteMigrator.js -> drizzle-orm/pglite/migrator',
+      ]),
+    );
+  });
+
+  test("at run time, importing '@witchcraft/db' loads none of it", () => {
+    const out = runNode(guardedImport(`
+      const m = await import('@witchcraft/db');
+      console.log(typeof m.connectUrl);
+    `, { local: true, ownFs: true }));
+    expect(out.trim()).toBe('function');
+  });
+
+  test('the run-time guard does refuse each kind of development code (it can fail)', () => {
+    const refusal = (subpath: string, rules: { local: boolean; ownFs: boolean }) =>
+      runNode(guardedImport(`
+        console.log(await import('${subpath}').then(() => 'loaded', (e) => e.message));
+      `, rules)).trim();
+    // The packages themselves, even with the folder rule off.
+    expect(refusal('@witchcraft/db/local', { local: false, ownFs: false })).toMatch(
+      /^development code loaded: (@electric-sql\/pglite|drizzle-orm\/pglite|@testcontainers\/postgresql) /,
+    );
+    // A file of dist/local/.
+    expect(refusal('@witchcraft/db/local', { local: true, ownFs: false })).toMatch(/^development code loaded: @witchcraft\/db\/local -> file:.*\/dist\/local\/index\.js /);
+    // The file system, asked for by one of our files (the migrator reads the journal).
+    expect(refusal('@witchcraft/db/migrate', { local: false, ownFs: true })).toMatch(/^development code loaded: node:fs -> node:fs \(asked for by file:.*\/dist\/migrate\.js\)/);
+  });
+
+  // A deploy pipeline: the service entry and the migrator, a postgres.js
+  // connection, a database prepared as Supabase would have it, and never PGlite.
+  test.runIf(target().kind === 'server')("a deploy pipeline migrates a server with '@witchcraft/db/migrate', loading no PGlite", async () => {
+    const adminUrl = target().adminUrl!;
+    const name = `witchcraft_deploy_${process.pid}_${Date.now().toString(36)}`;
+    const admin = postgres(adminUrl, { max: 1, onnotice: () => {} });
+    await admin.unsafe(`create database "${name}"`);
+    try {
+      const u = new URL(adminUrl);
+      u.pathname = `/${name}`;
+      const url = u.toString();
+      const prepare = postgres(url, { max: 1, onnotice: () => {} });
+      try {
+        await applySupabaseEmulation((text) => prepare.unsafe(text));
+      } finally {
+        await prepare.end();
+      }
+      const out = runNode(guardedImport(`
+        const { connectUrl } = await import('@witchcraft/db');
+        const { runMigrations, journal } = await import('@witchcraft/db/migrate');
+        const connection = connectUrl(${JSON.stringify(url)}, { max: 1 });
+        try {
+          const applied = await runMigrations(connection);
+          const again = await runMigrations(connection);
+          console.log(JSON.stringify({ applied, again, expected: journal().map((e) => e.tag) }));
+        } finally {
+          await connection.close();
+        }
+      `, { local: true, ownFs: false }));
+      const { applied, again, expected } = JSON.parse(out) as { applied: string[]; again: string[]; expected: string[] };
+      expect(applied).toEqual(expected);
+      expect(again).toEqual([]);
+    } finally {
+      await admin.unsafe(`drop database if exists "${name}" with (force)`);
+      await admin.end();
+    }
   }, 120_000);
 });
