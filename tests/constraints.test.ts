@@ -3,6 +3,7 @@ import { asService } from '../src/auth/withClaims.js';
 import { pgErrorOf, type PgError } from '../src/errors.js';
 import { signUpLocal } from '../src/local/auth.js';
 import { freshDatabase, sql, type TestDatabase } from './support/database.js';
+import { startTestSession } from './support/fixtures.js';
 
 // Bad rows are refused by the database itself (the last line of defence
 // behind TypeScript validation) and leave nothing behind.
@@ -27,10 +28,7 @@ async function refused(statement: ReturnType<typeof sql>): Promise<PgError> {
 beforeAll(async () => {
   t = await freshDatabase();
   user = await signUpLocal(t.db, { email: 'c@example.com' });
-  const [s] = await t.rows<{ id: string }>(
-    sql`insert into agent_sessions (user_id, agent_mode) values (${user}, 'debug') returning id`,
-  );
-  session = s!.id;
+  session = await startTestSession(t, user);
 });
 afterAll(() => t?.close());
 

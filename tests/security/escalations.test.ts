@@ -6,6 +6,7 @@ import { pgErrorOf } from '../../src/errors.js';
 import { signUpLocal } from '../../src/local/auth.js';
 import { recordUsage } from '../../src/queries/usage.js';
 import { freshDatabase, type TestDatabase } from '../support/database.js';
+import { startTestSession } from '../support/fixtures.js';
 
 // Each escalation a user might try, tried. Every one must fail and change nothing.
 let t: TestDatabase;
@@ -21,8 +22,7 @@ beforeAll(async () => {
   t = await freshDatabase();
   alice = await signUpLocal(t.db, { email: 'alice@example.com', emailConfirmed: true });
   bob = await signUpLocal(t.db, { email: 'bob@example.com', emailConfirmed: true });
-  const [s] = await t.rows<{ id: string }>(sql`insert into agent_sessions (user_id, agent_mode) values (${bob}, 'debug') returning id`);
-  bobSession = s!.id;
+  bobSession = await startTestSession(t, bob);
   await recordUsage(t.db, { userId: bob, idempotencyKey: 'b1', provider: 'ollama', model: 'llama3', agentMode: 'debug', inputTokens: 7 });
   await t.rows(sql`insert into quota_tiers (id, name, monthly_token_limit, monthly_cost_limit_usd, daily_request_limit)
     values ('enterprise', 'Enterprise', 999999999, 99999, 999999)`);

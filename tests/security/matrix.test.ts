@@ -5,6 +5,7 @@ import { pgErrorOf } from '../../src/errors.js';
 import { signUpLocal } from '../../src/local/auth.js';
 import { recordUsage } from '../../src/queries/usage.js';
 import { freshDatabase, type TestDatabase } from '../support/database.js';
+import { addPrice, startTestSession } from '../support/fixtures.js';
 
 // Who may do what, relation by relation, tried from the attacker's side.
 // The relations come from the catalog: a table or view in public that this
@@ -198,16 +199,15 @@ beforeAll(async () => {
   // Rows of both users in every table, and the matrix's own reference rows.
   const sessions: string[] = [];
   for (const user of [a, b]) {
-    const [s] = await t.rows<{ id: string }>(sql`insert into agent_sessions (user_id, agent_mode) values (${user}, 'debug') returning id`);
-    sessions.push(s!.id);
-    await t.rows(sql`insert into agent_messages (session_id, role, content) values (${s!.id}, 'user', 'hello')`);
-    await recordUsage(t.db, { userId: user, idempotencyKey: 'seed', provider: 'ollama', model: 'llama3', agentMode: 'debug', inputTokens: 10, sessionId: s!.id });
+    const session = await startTestSession(t, user);
+    sessions.push(session);
+    await t.rows(sql`insert into agent_messages (session_id, role, content) values (${session}, 'user', 'hello')`);
+    await recordUsage(t.db, { userId: user, idempotencyKey: 'seed', provider: 'ollama', model: 'llama3', agentMode: 'debug', inputTokens: 10, sessionId: session });
     await t.rows(sql`insert into quota_reservations (user_id, idempotency_key, estimated_tokens, expires_at) values (${user}, 'seed', 5, now() + interval '1 hour')`);
     await t.rows(sql`update user_quotas set monthly_token_limit_override = 123456 where user_id = ${user}`);
   }
   await t.rows(sql`insert into ai_providers (id, display_name) values ('matrix', 'Matrix')`);
-  await t.rows(sql`insert into model_prices (provider, model, effective_from, input_per_mtok, output_per_mtok, cached_input_per_mtok,
-    cache_write_per_mtok, reasoning_per_mtok) values ('openai', 'matrix-model', now(), 1, 1, 1, 1, 1)`);
+  await addPrice(t, { provider: 'openai', model: 'matrix-model', inputPerMtok: 1, outputPerMtok: 1, cachedInputPerMtok: 1, cacheWritePerMtok: 1, reasoningPerMtok: 1 });
   await t.rows(sql`insert into quota_tiers (id, name, monthly_token_limit, monthly_cost_limit_usd, daily_request_limit)
     values ('matrix', 'Matrix', 1, 1, 1)`);
   ctx = { a, b, sessionA: sessions[0]! };
