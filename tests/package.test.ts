@@ -157,7 +157,7 @@ describe('importing the built package by name', () => {
     expect(kinds.migrationsFolder).toBe('string');
   });
 
-  test("'@witchcraft/db/schema' exports the tables and views", () => {
+  test("'@witchcraft/db/schema' exports the tables, views and relations", () => {
     const out = runNode(`
       const schema = await import('@witchcraft/db/schema');
       // Drizzle keeps a table's SQL name under this symbol.
@@ -165,7 +165,7 @@ describe('importing the built package by name', () => {
     `);
     const { daily, keys } = JSON.parse(out) as { daily: string; keys: string[] };
     expect(daily).toBe('ai_usage_daily');
-    expect(keys).toEqual(expect.arrayContaining(['profiles', 'users', 'aiUsageEvents', 'agentSessions', 'userQuotas']));
+    expect(keys).toEqual(expect.arrayContaining(['profiles', 'users', 'aiUsageEvents', 'agentSessions', 'userQuotas', 'agentSessionsRelations']));
   });
 
   test("a local tool migrates an embedded database with '@witchcraft/db/local' and '@witchcraft/db/migrate'", () => {
@@ -206,6 +206,9 @@ export const code: string | undefined = pgErrorOf(new Error('x')).code;
 export const unused = notHere;
 export const rows = db.select({ tokens: schema.aiUsageDaily.totalTokens }).from(schema.aiUsageDaily);
 export const mine = withClaims(db, { role: 'authenticated', sub: 'x' }, async (tx) => tx.select().from(schema.agentSessions));
+export const withMessages = db.query.agentSessions
+  .findFirst({ with: { messages: { orderBy: (m, { asc }) => [asc(m.seq)] } } })
+  .then((s) => s?.messages.map((m) => m.seq satisfies number));
 export const held = reserveQuota(db, { userId: 'u', idempotencyKey: 'k', estimatedTokens: 100 }).then((r) => (r.granted ? r.reservationId : r.reason));
 export const recorded = recordUsage(db, { userId: 'u', idempotencyKey: 'k', provider: 'openai', model: 'gpt-4.1', agentMode: 'debug' }).then((r) => r.eventId);
 export const asTheUser = asUser(db, 'token', async (tx) => tx.select().from(schema.userQuotas), { jwtSecret: 's' });
