@@ -1,6 +1,6 @@
 import postgres from 'postgres';
 import { connectUrl } from '../src/client.js';
-import { applySupabaseEmulation } from '../src/local/supabaseEmulation.js';
+import { applySupabaseEmulation } from '../src/local/index.js';
 import { runMigrations } from '../src/migrate.js';
 
 /** A throwaway, migrated database on the server for one benchmark run. */

@@ -10,22 +10,23 @@ import {
   asAnon,
   asService,
   checkQuotaQuery,
-  connect,
   endSession,
   getQuotaStatus,
   getSession,
   monthlyUsageQuery,
+  pgErrorOf,
   queryRows,
   recordUsage,
   releaseQuota,
   reserveQuota,
-  runMigrations,
-  signUpLocal,
   startSession,
   withClaims,
   type Connection,
   type Db,
+  type Tx,
 } from '../src/index.js';
+import { connect, signUpLocal } from '../src/local/index.js';
+import { runMigrations } from '../src/migrate.js';
 import type { RecordUsageInput } from '../src/validation/usage.js';
 
 // ---------------------------------------------------------------------------
@@ -84,36 +85,44 @@ function showSql(text: string): void {
 }
 
 // ---------------------------------------------------------------------------
-// The story
+// The story, one function per section
 
 // Users made by the demo carry this mark in app_metadata (written by the
 // server only), so a later run can find and remove them, whatever their
 // sign-in method.
 const demoMark = 'witchcraft-demo';
 
-const connection: Connection = await connect();
-const db: Db = connection.db;
-const where =
-  connection.kind === 'pglite' ? `embedded PGlite (${process.env.PGLITE_DATA_DIR ?? '.data/pglite'})` : 'DATABASE_URL';
+/** The demo's three users and how the tables name them. */
+interface Users {
+  ada: string;
+  phone: string;
+  guest: string;
+  who(id: string): string;
+}
 
-async function main(): Promise<void> {
+/** What the demo is about, the migrations, and the users of any earlier run removed. */
+async function prepare(connection: Connection): Promise<void> {
   console.log('Witchcraft database demo');
   console.log('Witchcraft is an AI coding assistant. This package is its database: who the');
   console.log('users are, what every AI request cost, what the agent did in each session, and');
   console.log('how much of their quota each user has left, with each user seeing only their own.');
 
+  const where =
+    connection.kind === 'pglite' ? `embedded PGlite (${process.env.PGLITE_DATA_DIR ?? '.data/pglite'})` : 'DATABASE_URL';
   const applied = await runMigrations(connection);
   console.log(`\nDatabase: ${where}; ${applied.length === 0 ? 'schema up to date' : `applied ${applied.length} migrations`}.`);
   const [removed] = await queryRows<{ n: number }>(
-    db,
+    connection.db,
     sql`with gone as (delete from auth.users where raw_app_meta_data ->> 'demo' = ${demoMark} returning 1)
         select count(*)::int as n from gone`,
   );
   if (Number(removed?.n ?? 0) > 0) {
     console.log(`Removed ${removed!.n} users left by an earlier demo run (their data goes with them).`);
   }
+}
 
-  // 1. Sign-up -----------------------------------------------------------------
+/** 1. Three sign-ups; the database gives each a profile and a free-tier quota. */
+async function signUp(db: Db): Promise<Users> {
   section(
     '1. Sign-up',
     'Three people sign up through Supabase Auth (emulated here). A database trigger gives',
@@ -133,8 +142,14 @@ async function main(): Promise<void> {
     [phone, 'phone user'],
     [guest, 'guest (anonymous)'],
   ]);
-  const who = (id: string) => names.get(id) ?? id;
+  const users: Users = { ada, phone, guest, who: (id) => names.get(id) ?? id };
+  await printProfiles(db, users);
+  await limitTheGuest(db, users);
+  return users;
+}
 
+async function printProfiles(db: Db, users: Users): Promise<void> {
+  const { ada, phone, guest, who } = users;
   const profiles = await queryRows<Record<string, Cell>>(
     db,
     sql`select p.id, p.email, p.email_verified, p.phone, p.display_name, p.is_anonymous,
@@ -158,6 +173,9 @@ async function main(): Promise<void> {
       };
     }),
   );
+}
+
+async function limitTheGuest(db: Db, { guest }: Users): Promise<void> {
   console.log('\nThe guest is on a trial: the backend (service_role) lowers their token limit to 20,000.');
   await asService(db, (tx) =>
     tx.execute(sql`update public.user_quotas set monthly_token_limit_override = 20000 where user_id = ${guest}`),
@@ -167,8 +185,10 @@ async function main(): Promise<void> {
     sql`select monthly_token_limit from public.user_quotas where user_id = ${guest}`,
   );
   console.log(`Guest's effective monthly token limit is now ${guestLimit?.monthly_token_limit} (the change is in the audit log).`);
+}
 
-  // 2. Usage -------------------------------------------------------------------
+/** 2. Requests recorded with each way of costing them, and a retry counted once. */
+async function recordRequests(db: Db, users: Users): Promise<void> {
   section(
     '2. Recording AI usage',
     'Every AI request is one call to recordUsage, made by the backend as service_role. The cost is',
@@ -176,6 +196,28 @@ async function main(): Promise<void> {
     'local model (Ollama), or left unknown when the model has no price. A retry with the same',
     'idempotency key is recognised and counted once.',
   );
+  await addPrices(db);
+  console.log('\nRequests recorded (cost USD "unknown": no price for that model yet):');
+  const recorded: Row[] = [];
+  for (const request of demoRequests(users)) {
+    const r = await asService(db, (tx) => recordUsage(tx, request));
+    recorded.push({
+      user: users.who(request.userId),
+      key: request.idempotencyKey,
+      provider: request.provider,
+      model: request.model,
+      mode: request.agentMode,
+      tokens: r.totalTokens,
+      'cost USD': usd(r.costUsd) ?? 'unknown',
+      'cost from': r.costSource,
+      duplicate: r.duplicate,
+    });
+  }
+  table(recorded);
+  console.log('\nThe last line is a retry of req-ada-2: duplicate = true, nothing was counted twice.');
+}
+
+async function addPrices(db: Db): Promise<void> {
   await asService(db, (tx) =>
     tx.execute(sql`insert into public.model_prices
         (provider, model, effective_from, input_per_mtok, output_per_mtok, cached_input_per_mtok, cache_write_per_mtok, reasoning_per_mtok)
@@ -200,8 +242,10 @@ async function main(): Promise<void> {
       'cached input': usd(p.cached_input_per_mtok as string),
     })),
   );
+}
 
-  const requests: RecordUsageInput[] = [
+function demoRequests({ ada, phone, guest }: Users): RecordUsageInput[] {
+  return [
     { userId: ada, idempotencyKey: 'req-ada-1', provider: 'anthropic', model: 'claude-sonnet-4', agentMode: 'understand', inputTokens: 12_000, outputTokens: 900, cachedInputTokens: 8_000, latencyMs: 2400 },
     { userId: ada, idempotencyKey: 'req-ada-2', provider: 'openai', model: 'gpt-4.1', agentMode: 'debug', inputTokens: 6_500, outputTokens: 1_200, latencyMs: 1800 },
     { userId: ada, idempotencyKey: 'req-ada-3', provider: 'ollama', model: 'qwen2.5-coder:14b', agentMode: 'implement', inputTokens: 4_000, outputTokens: 2_500, latencyMs: 5200 },
@@ -212,32 +256,17 @@ async function main(): Promise<void> {
     // The same request again: a client retry after a timeout.
     { userId: ada, idempotencyKey: 'req-ada-2', provider: 'openai', model: 'gpt-4.1', agentMode: 'debug', inputTokens: 6_500, outputTokens: 1_200, latencyMs: 1800 },
   ];
-  console.log('\nRequests recorded (cost USD "unknown": no price for that model yet):');
-  const recorded: Row[] = [];
-  for (const request of requests) {
-    const r = await asService(db, (tx) => recordUsage(tx, request));
-    recorded.push({
-      user: who(request.userId),
-      key: request.idempotencyKey,
-      provider: request.provider,
-      model: request.model,
-      mode: request.agentMode,
-      tokens: r.totalTokens,
-      'cost USD': usd(r.costUsd) ?? 'unknown',
-      'cost from': r.costSource,
-      duplicate: r.duplicate,
-    });
-  }
-  table(recorded);
-  console.log('\nThe last line is a retry of req-ada-2: duplicate = true, nothing was counted twice.');
+}
 
-  // 3. Sessions ----------------------------------------------------------------
+/** 3. Two agent sessions, one finished and one still open, and the figures the database kept. */
+async function runSessions(db: Db, users: Users): Promise<void> {
   section(
     '3. Agent sessions',
     'A session is one conversation with the agent. Messages get their order from the database;',
     'tool calls, tokens, cost and latency are added up as they arrive, so reading a session',
     'never rescans its messages.',
   );
+  const { ada } = users;
   const debugging = await asService(db, (tx) =>
     startSession(tx, { userId: ada, agentMode: 'debug', title: 'Fix the flaky login test', model: 'claude-sonnet-4', clientMetadata: { editor: 'vscode' } }),
   );
@@ -245,57 +274,64 @@ async function main(): Promise<void> {
     startSession(tx, { userId: ada, agentMode: 'understand', title: 'How does billing work?', model: 'claude-sonnet-4' }),
   );
   await asService(db, async (tx) => {
-    const s = debugging.id;
-    await appendMessage(tx, { sessionId: s, role: 'user', content: 'tests/login.test.ts fails one run in five. Why?' });
-    const m2 = await appendMessage(tx, {
-      sessionId: s,
-      role: 'assistant',
-      content: 'Let me read the test and the session helper.',
-      parts: [
-        { type: 'tool_call', name: 'read_file', args: { path: 'tests/login.test.ts' } },
-        { type: 'tool_call', name: 'read_file', args: { path: 'src/session.ts' } },
-      ],
-      model: 'claude-sonnet-4',
-      latencyMs: 2100,
-    });
-    await recordUsage(tx, { userId: ada, sessionId: s, messageId: m2.id, idempotencyKey: 'req-ada-s1', provider: 'anthropic', model: 'claude-sonnet-4', agentMode: 'debug', inputTokens: 7_000, outputTokens: 350, latencyMs: 2100 });
-    await appendMessage(tx, { sessionId: s, role: 'tool', content: '', parts: [{ type: 'tool_result', name: 'read_file', ok: true }] });
-    const m4 = await appendMessage(tx, {
-      sessionId: s,
-      role: 'assistant',
-      content: 'The test shares a clock with the token refresher; I will freeze it.',
-      parts: [{ type: 'tool_call', name: 'edit_file', args: { path: 'tests/login.test.ts' } }],
-      model: 'claude-sonnet-4',
-      latencyMs: 3400,
-    });
-    await recordUsage(tx, { userId: ada, sessionId: s, messageId: m4.id, idempotencyKey: 'req-ada-s2', provider: 'anthropic', model: 'claude-sonnet-4', agentMode: 'debug', inputTokens: 9_500, outputTokens: 1_100, latencyMs: 3400 });
-    const m5 = await appendMessage(tx, { sessionId: s, role: 'assistant', content: 'Fixed: 200 runs, no failure.', model: 'claude-sonnet-4', latencyMs: 900 });
-    await recordUsage(tx, { userId: ada, sessionId: s, messageId: m5.id, idempotencyKey: 'req-ada-s3', provider: 'anthropic', model: 'claude-sonnet-4', agentMode: 'debug', inputTokens: 11_000, outputTokens: 120, cachedInputTokens: 9_000, latencyMs: 900 });
-    await endSession(tx, { sessionId: s, status: 'completed' });
-
-    const r = reading.id;
-    await appendMessage(tx, { sessionId: r, role: 'user', content: 'Walk me through the billing module.' });
-    const r2 = await appendMessage(tx, {
-      sessionId: r,
-      role: 'assistant',
-      content: 'Billing starts in src/billing/index.ts ...',
-      parts: [{ type: 'tool_call', name: 'search', args: { query: 'invoice' } }],
-      model: 'claude-sonnet-4',
-      latencyMs: 1600,
-    });
-    await recordUsage(tx, { userId: ada, sessionId: r, messageId: r2.id, idempotencyKey: 'req-ada-s4', provider: 'anthropic', model: 'claude-sonnet-4', agentMode: 'understand', inputTokens: 5_200, outputTokens: 700, latencyMs: 1600 });
+    await debugTheFlakyTest(tx, ada, debugging.id);
+    await askAboutBilling(tx, ada, reading.id);
   });
+  await printSessionFigures(db, users, [debugging.id, reading.id]);
+  console.log('\nThe first session is completed; the second is still open (it shows up in section 5).');
+  console.log('Tokens and cost come from the usage events linked to each session.');
+}
 
+async function debugTheFlakyTest(tx: Tx, ada: string, s: string): Promise<void> {
+  await appendMessage(tx, { sessionId: s, role: 'user', content: 'tests/login.test.ts fails one run in five. Why?' });
+  const m2 = await appendMessage(tx, {
+    sessionId: s,
+    role: 'assistant',
+    content: 'Let me read the test and the session helper.',
+    parts: [
+      { type: 'tool_call', name: 'read_file', args: { path: 'tests/login.test.ts' } },
+      { type: 'tool_call', name: 'read_file', args: { path: 'src/session.ts' } },
+    ],
+    model: 'claude-sonnet-4',
+    latencyMs: 2100,
+  });
+  await recordUsage(tx, { userId: ada, sessionId: s, messageId: m2.id, idempotencyKey: 'req-ada-s1', provider: 'anthropic', model: 'claude-sonnet-4', agentMode: 'debug', inputTokens: 7_000, outputTokens: 350, latencyMs: 2100 });
+  await appendMessage(tx, { sessionId: s, role: 'tool', content: '', parts: [{ type: 'tool_result', name: 'read_file', ok: true }] });
+  const m4 = await appendMessage(tx, {
+    sessionId: s,
+    role: 'assistant',
+    content: 'The test shares a clock with the token refresher; I will freeze it.',
+    parts: [{ type: 'tool_call', name: 'edit_file', args: { path: 'tests/login.test.ts' } }],
+    model: 'claude-sonnet-4',
+    latencyMs: 3400,
+  });
+  await recordUsage(tx, { userId: ada, sessionId: s, messageId: m4.id, idempotencyKey: 'req-ada-s2', provider: 'anthropic', model: 'claude-sonnet-4', agentMode: 'debug', inputTokens: 9_500, outputTokens: 1_100, latencyMs: 3400 });
+  const m5 = await appendMessage(tx, { sessionId: s, role: 'assistant', content: 'Fixed: 200 runs, no failure.', model: 'claude-sonnet-4', latencyMs: 900 });
+  await recordUsage(tx, { userId: ada, sessionId: s, messageId: m5.id, idempotencyKey: 'req-ada-s3', provider: 'anthropic', model: 'claude-sonnet-4', agentMode: 'debug', inputTokens: 11_000, outputTokens: 120, cachedInputTokens: 9_000, latencyMs: 900 });
+  await endSession(tx, { sessionId: s, status: 'completed' });
+}
+
+async function askAboutBilling(tx: Tx, ada: string, r: string): Promise<void> {
+  await appendMessage(tx, { sessionId: r, role: 'user', content: 'Walk me through the billing module.' });
+  const r2 = await appendMessage(tx, {
+    sessionId: r,
+    role: 'assistant',
+    content: 'Billing starts in src/billing/index.ts ...',
+    parts: [{ type: 'tool_call', name: 'search', args: { query: 'invoice' } }],
+    model: 'claude-sonnet-4',
+    latencyMs: 1600,
+  });
+  await recordUsage(tx, { userId: ada, sessionId: r, messageId: r2.id, idempotencyKey: 'req-ada-s4', provider: 'anthropic', model: 'claude-sonnet-4', agentMode: 'understand', inputTokens: 5_200, outputTokens: 700, latencyMs: 1600 });
+}
+
+async function printSessionFigures(db: Db, { who }: Users, sessionIds: string[]): Promise<void> {
   const figures: Row[] = [];
-  for (const [id, owner] of [
-    [debugging.id, ada],
-    [reading.id, ada],
-  ] as const) {
+  for (const id of sessionIds) {
     const detail = await asService(db, (tx) => getSession(tx, { sessionId: id }));
     if (!detail) throw new Error(`session ${id} vanished`);
     const s = detail.session;
     figures.push({
-      user: who(owner),
+      user: who(s.userId),
       title: s.title,
       mode: s.agentMode,
       status: s.status,
@@ -308,10 +344,10 @@ async function main(): Promise<void> {
     });
   }
   table(figures);
-  console.log('\nThe first session is completed; the second is still open (it shows up in section 5).');
-  console.log('Tokens and cost come from the usage events linked to each session.');
+}
 
-  // 4. Quota reservations ------------------------------------------------------
+/** 4. The guest reserves quota until the database refuses; one hold is settled, one released. */
+async function reserveUntilRefused(db: Db, { guest }: Users): Promise<void> {
   section(
     '4. Quota: reserve before each request',
     'Before calling a model the backend reserves an estimate. The database grants it only if',
@@ -341,8 +377,10 @@ async function main(): Promise<void> {
   console.log(`The second request failed before reaching the model: releaseQuota gives its hold back (released: ${released}).`);
   const after = await asService(db, (tx) => getQuotaStatus(tx, { userId: guest }));
   console.log(`Guest now: ${after?.tokensUsed} used + ${after?.tokensReserved} held of ${after?.monthlyTokenLimit}; ${after?.tokensRemaining} tokens left.`);
+}
 
-  // 5. The seed's queries ------------------------------------------------------
+/** 5. The original design's three SQL texts, run unchanged. */
+async function seedQueries(connection: Connection, { ada, phone, guest, who }: Users): Promise<void> {
   section(
     "5. The original design's three queries, word for word",
     'These SQL texts come from the first design of Witchcraft and run unchanged on this schema.',
@@ -368,8 +406,10 @@ async function main(): Promise<void> {
   }
   table(checks);
   console.log('\nThe seed counts recorded tokens only; quota status below also counts the holds in flight.');
+}
 
-  // 6. Quota table -------------------------------------------------------------
+/** 6. getQuotaStatus for every demo user, as a table. */
+async function quotaTable(db: Db, { ada, phone, guest, who }: Users): Promise<void> {
   section(
     '6. Quota status of every demo user (getQuotaStatus)',
     'Limits come from the tier unless overridden. "soft" is the warning threshold (80% of a',
@@ -394,8 +434,10 @@ async function main(): Promise<void> {
     });
   }
   table(quotaRows);
+}
 
-  // 7. Row-level security ------------------------------------------------------
+/** 7. What a signed-in user and a visitor can see. */
+async function rowLevelSecurity(db: Db, { ada, phone }: Users): Promise<void> {
   section(
     '7. Row-level security, from the outside',
     'The Witchcraft client talks to Supabase directly, as the signed-in user or as anon. Only',
@@ -413,21 +455,27 @@ async function main(): Promise<void> {
   console.log(`  Ada asks for the phone user's quota status: ${seen.other === null ? 'null' : 'VISIBLE (this would be a leak)'}.`);
   const denied = await asAnon(db, (tx) => queryRows(tx, sql`select count(*) from public.ai_usage_events`)).then(
     () => 'ALLOWED (this would be a leak)',
-    (error: unknown) => refusal(error),
+    (error: unknown) => pgErrorOf(error).message,
   );
   console.log(`  anon (no sign-in) reads usage events: ${denied}.`);
+}
+
+async function main(connection: Connection): Promise<void> {
+  const db = connection.db;
+  await prepare(connection);
+  const users = await signUp(db);
+  await recordRequests(db, users);
+  await runSessions(db, users);
+  await reserveUntilRefused(db, users);
+  await seedQueries(connection, users);
+  await quotaTable(db, users);
+  await rowLevelSecurity(db, users);
   console.log('\nDone. Run it again: it removes its own users first. The tests: npm test.');
 }
 
-/** The database's refusal message, wherever the driver put it. */
-function refusal(error: unknown): string {
-  let e: any = error;
-  while (e && !e.code && e.cause) e = e.cause;
-  return String(e?.message ?? error);
-}
-
+const connection = await connect();
 try {
-  await main();
+  await main(connection);
 } catch (error) {
   console.error('\ndemo failed:', error instanceof Error ? error.message : error);
   process.exitCode = 1;

@@ -4,7 +4,7 @@
 import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { openPglite } from '../src/client.js';
+import { openPglite } from '../src/local/index.js';
 import { runMigrations } from '../src/migrate.js';
 import { erDiagramMarkdown, permissionsMarkdown, readmeWithDiagram, relationshipsSource } from '../src/tools/docs.js';
 

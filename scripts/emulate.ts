@@ -3,7 +3,7 @@
 // that `drizzle-kit migrate` can run against it as it would on Supabase.
 // Never point this at a real Supabase project: it already has all of this.
 import postgres from 'postgres';
-import { applySupabaseEmulation } from '../src/local/supabaseEmulation.js';
+import { applySupabaseEmulation } from '../src/local/index.js';
 
 const url = process.env.DATABASE_URL;
 if (!url) {

@@ -1,7 +1,7 @@
 // npm run db:migrate: applies pending migrations to DATABASE_URL when set,
 // otherwise to the embedded PGlite database in .data/pglite (made to look like
 // a Supabase project first). Prints what it applied; a second run applies nothing.
-import { connect } from '../src/client.js';
+import { connect } from '../src/local/index.js';
 import { runMigrations } from '../src/migrate.js';
 
 const connection = await connect();

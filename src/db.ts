@@ -24,4 +24,9 @@ export async function queryRows<T = Record<string, unknown>>(db: DbOrTx, query: 
   return ((result as { rows?: T[] }).rows ?? []) as T[];
 }
 
+// snake_case in SQL, camelCase in TypeScript; drizzle.config.ts says the same.
+// The schema includes the relations (src/schema/relations.ts), so
+// `db.query.<table>` works with either driver.
+export const drizzleOptions = { schema, casing: 'snake_case' } as const;
+
 export { schema };

@@ -1,15 +1,20 @@
 // The package's entry point: what a backend service imports from '@witchcraft/db'.
-// Tables and views live in '@witchcraft/db/schema', policies in '@witchcraft/db/policies'.
-export { connect, connectUrl, openPglite, startContainer, defaultDataDir } from './client.js';
-export type { Connection, UrlOptions, PgliteOptions } from './client.js';
+// Tables and views live in '@witchcraft/db/schema', policies in '@witchcraft/db/policies',
+// migrations in '@witchcraft/db/migrate', and what only runs on a developer's
+// machine or in tests (the embedded database, containers, the Supabase
+// emulation, local sign-ups) in '@witchcraft/db/local'. Nothing imported here
+// loads those: tests/package.test.ts walks the built import graph, and
+// imports this entry under hooks that refuse them, to be sure.
+export { connectUrl } from './client.js';
+export type { Connection, UrlOptions } from './client.js';
 export { queryRows, schema } from './db.js';
 export type { Db, Tx, DbOrTx, Schema } from './db.js';
-export { runMigrations, migrationsFolder, journal } from './migrate.js';
 export { withClaims, asAnon, asService, apiRoles } from './auth/withClaims.js';
 export type { ApiRole, JwtClaims } from './auth/withClaims.js';
 export { asUser, verifyAccessToken, userClaims, AuthError } from './auth/asUser.js';
 export type { AuthErrorCode, VerifyOptions } from './auth/asUser.js';
-export { ValidationError, fromDatabaseError, parseInput } from './errors.js';
+export { ValidationError, fromDatabaseError, parseInput, pgErrorOf } from './errors.js';
+export type { PgError } from './errors.js';
 export { recordUsage, getMonthlyUsage, purgeUsageEvents } from './queries/usage.js';
 export type { RecordedUsage, MonthlyUsageRow } from './queries/usage.js';
 export { getQuotaStatus, reserveQuota, releaseQuota, expireReservations } from './queries/quotas.js';
@@ -28,8 +33,6 @@ export {
 export type { SessionPage, SessionDetail, ActiveSession, ModeUsage } from './queries/sessions.js';
 export * as validation from './validation/index.js';
 export { monthlyUsageQuery, activeSessionsQuery, checkQuotaQuery } from './queries/seedExamples.js';
-export { signUpLocal } from './local/auth.js';
-export type { SignUpInput } from './local/auth.js';
 export type { Database, Json, Tables, TablesInsert, TablesUpdate, Views, Enums, Functions } from './supabase/database.js';
 export { rpcFunctionSpecs, rpcNullableColumns } from './supabase/functions.js';
 export { callFunction, functionCallSql } from './rpc.js';

@@ -1,8 +1,11 @@
+// '@witchcraft/db/migrate': applies the migrations shipped in drizzle/. Apart
+// from the main entry because it reads the journal from disk; a deploy
+// pipeline runs it with a postgres.js connection (connectUrl), local tools
+// with an embedded one from '@witchcraft/db/local'.
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { sql } from 'drizzle-orm';
-import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
 import { migrate as migratePostgres } from 'drizzle-orm/postgres-js/migrator';
 import type { Connection } from './client.js';
 import { queryRows } from './db.js';
@@ -46,7 +49,9 @@ export async function runMigrations(connection: Connection, folder = migrationsF
   const before = await appliedTimes(connection);
   const config = { migrationsFolder: folder, migrationsTable, migrationsSchema };
   if (connection.kind === 'pglite') {
-    await migratePglite(connection.db as Parameters<typeof migratePglite>[0], config);
+    // Loaded only here: migrating a server never loads PGlite.
+    const { migratePglite } = await import('./local/pgliteMigrator.js');
+    await migratePglite(connection, config);
   } else {
     await migratePostgres(connection.db as Parameters<typeof migratePostgres>[0], config);
   }

@@ -1,7 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { asService } from '../src/auth/withClaims.js';
+import { pgErrorOf, type PgError } from '../src/errors.js';
 import { signUpLocal } from '../src/local/auth.js';
-import { freshDatabase, pgError, sql, type TestDatabase } from './support/database.js';
+import { freshDatabase, sql, type TestDatabase } from './support/database.js';
+import { startTestSession } from './support/fixtures.js';
 
 // Bad rows are refused by the database itself (the last line of defence
 // behind TypeScript validation) and leave nothing behind.
@@ -14,11 +16,11 @@ async function count(table: string): Promise<number> {
   return row!.n;
 }
 
-async function refused(statement: ReturnType<typeof sql>): Promise<{ code?: string; message: string; constraint?: string }> {
+async function refused(statement: ReturnType<typeof sql>): Promise<PgError> {
   try {
     await t.rows(statement);
   } catch (error) {
-    return pgError(error);
+    return pgErrorOf(error);
   }
   throw new Error('statement was accepted');
 }
@@ -26,10 +28,7 @@ async function refused(statement: ReturnType<typeof sql>): Promise<{ code?: stri
 beforeAll(async () => {
   t = await freshDatabase();
   user = await signUpLocal(t.db, { email: 'c@example.com' });
-  const [s] = await t.rows<{ id: string }>(
-    sql`insert into agent_sessions (user_id, agent_mode) values (${user}, 'debug') returning id`,
-  );
-  session = s!.id;
+  session = await startTestSession(t, user);
 });
 afterAll(() => t?.close());
 
@@ -92,7 +91,7 @@ describe('the database refuses bad rows', () => {
   it.each(sessionFigures)('a session %s set by the backend', async (column) => {
     const value = column === 'updated_at' ? sql`now() - interval '1 day'` : sql`-1`;
     const e = await asService(t.db, (tx) => tx.execute(sql`update agent_sessions set ${sql.identifier(column)} = ${value} where id = ${session}`))
-      .then(() => null, (error: unknown) => pgError(error));
+      .then(() => null, (error: unknown) => pgErrorOf(error));
     expect(e?.code).toBe('42501');
     const [row] = await t.rows<{ n: number }>(sql`select count(*)::int as n from agent_sessions where id = ${session}
       and least(message_count, tool_call_count, request_count, latency_count) = 0 and total_tokens = 0 and updated_at > now() - interval '1 hour'`);

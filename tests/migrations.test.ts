@@ -1,7 +1,7 @@
 import postgres from 'postgres';
 import { describe, expect, it } from 'vitest';
-import { connectUrl, openPglite } from '../src/client.js';
-import { applySupabaseEmulation } from '../src/local/supabaseEmulation.js';
+import { connectUrl } from '../src/client.js';
+import { applySupabaseEmulation, openPglite } from '../src/local/index.js';
 import { journal, runMigrations } from '../src/migrate.js';
 import { target } from './support/database.js';
 

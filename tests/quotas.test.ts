@@ -1,11 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { withClaims } from '../src/auth/withClaims.js';
-import { ValidationError } from '../src/errors.js';
+import { ValidationError, pgErrorOf } from '../src/errors.js';
 import { signUpLocal } from '../src/local/auth.js';
 import { expireReservations, getQuotaStatus, releaseQuota, reserveQuota } from '../src/queries/quotas.js';
 import { checkQuotaQuery } from '../src/queries/seedExamples.js';
 import { recordUsage } from '../src/queries/usage.js';
-import { freshDatabase, needsServer, pgError, sql, target, type TestDatabase } from './support/database.js';
+import { freshDatabase, needsServer, sql, target, type TestDatabase } from './support/database.js';
 
 let t: TestDatabase;
 let n = 0;
@@ -84,7 +84,7 @@ describe('quota status', () => {
     expect(own?.userId).toBe(a);
     const other = await withClaims(t.db, { role: 'authenticated', sub: a }, (tx) => getQuotaStatus(tx, { userId: b }));
     expect(other).toBeNull();
-    const e = pgError(await withClaims(t.db, { role: 'anon' }, (tx) => getQuotaStatus(tx, { userId: a })).catch((x) => x));
+    const e = pgErrorOf(await withClaims(t.db, { role: 'anon' }, (tx) => getQuotaStatus(tx, { userId: a })).catch((x) => x));
     expect(e.code).toBe('42501');
   });
 });
@@ -191,7 +191,7 @@ describe('reservations', () => {
   it('only service_role reserves and releases', async () => {
     const u = await userWithLimit(1000);
     for (const claims of [{ role: 'anon' as const }, { role: 'authenticated' as const, sub: u }]) {
-      const e = pgError(await withClaims(t.db, claims, (tx) => reserveQuota(tx, { userId: u, idempotencyKey: key(), estimatedTokens: 1 })).catch((x) => x));
+      const e = pgErrorOf(await withClaims(t.db, claims, (tx) => reserveQuota(tx, { userId: u, idempotencyKey: key(), estimatedTokens: 1 })).catch((x) => x));
       expect(e.code).toBe('42501');
     }
   });
@@ -248,7 +248,7 @@ describe('reservations are derived rows', () => {
       sql`update quota_reservations set status = 'active', resolved_at = null where user_id = ${u}`,
       sql`delete from quota_reservations where user_id = ${u}`,
     ]) {
-      const e = await withClaims(t.db, { role: 'service_role' }, (tx) => tx.execute(statement)).then(() => null, (error: unknown) => pgError(error));
+      const e = await withClaims(t.db, { role: 'service_role' }, (tx) => tx.execute(statement)).then(() => null, (error: unknown) => pgErrorOf(error));
       expect(e?.code).toBe('42501');
     }
   });

@@ -6,7 +6,8 @@ import { afterAll, beforeAll, describe, expect, expectTypeOf, it } from 'vitest'
 import { withClaims } from '../src/auth/withClaims.js';
 import { signUpLocal } from '../src/local/auth.js';
 import { callFunction, functionCallSql } from '../src/rpc.js';
-import { freshDatabase, pgError, sql, type TestDatabase } from './support/database.js';
+import { pgErrorOf } from '../src/errors.js';
+import { freshDatabase, sql, type TestDatabase } from './support/database.js';
 
 let t: TestDatabase;
 let user: string;
@@ -89,7 +90,7 @@ describe('callFunction', () => {
       p_user_id: user,
       p_idempotency_key: key(),
     }).catch((e: unknown) => e);
-    expect(pgError(refused).code).toBe('22P02');
+    expect(pgErrorOf(refused).code).toBe('22P02');
   });
 
   it('scalar functions return their value', async () => {

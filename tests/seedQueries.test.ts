@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signUpLocal } from '../src/local/auth.js';
 import { activeSessionsQuery, checkQuotaQuery, monthlyUsageQuery } from '../src/queries/seedExamples.js';
 import { freshDatabase, sql, type TestDatabase } from './support/database.js';
+import { startTestSession } from './support/fixtures.js';
 
 // The original design's three example queries, run word for word on data this file writes.
 let t: TestDatabase;
@@ -55,18 +56,15 @@ describe('seed example queries', () => {
   });
 
   it('active sessions: open sessions only, with email and message count', async () => {
-    const [open] = await t.rows<{ id: string }>(
-      sql`insert into agent_sessions (user_id, agent_mode, title) values (${alice}, 'implement', 'open') returning id`,
-    );
-    await t.rows(sql`insert into agent_sessions (user_id, agent_mode, title, status, ended_at)
-      values (${bob}, 'debug', 'closed', 'completed', now())`);
+    const open = await startTestSession(t, alice, { agentMode: 'implement', title: 'open' });
+    await startTestSession(t, bob, { title: 'closed', status: 'completed' });
     for (const [i, role] of (['user', 'assistant', 'user'] as const).entries()) {
       await t.rows(sql`insert into agent_messages (session_id, user_id, seq, role, content)
-        values (${open!.id}, ${alice}, ${i + 1}, ${role}, ${'message ' + i})`);
+        values (${open}, ${alice}, ${i + 1}, ${role}, ${'message ' + i})`);
     }
     const rows = await t.query<{ id: string; email: string; message_count: string; title: string }>(activeSessionsQuery);
     expect(rows).toHaveLength(1);
-    expect(rows[0]!.id).toBe(open!.id);
+    expect(rows[0]!.id).toBe(open);
     expect(rows[0]!.email).toBe('alice@example.com');
     expect(rows[0]!.title).toBe('open');
     expect(Number(rows[0]!.message_count)).toBe(3);

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { withClaims } from '../src/auth/withClaims.js';
-import { ValidationError } from '../src/errors.js';
+import { ValidationError, pgErrorOf } from '../src/errors.js';
 import { signUpLocal } from '../src/local/auth.js';
 import { activeSessionsQuery } from '../src/queries/seedExamples.js';
 import {
@@ -15,7 +15,7 @@ import {
   touchSession,
 } from '../src/queries/sessions.js';
 import { recordUsage } from '../src/queries/usage.js';
-import { freshDatabase, needsServer, pgError, sql, target, type TestDatabase } from './support/database.js';
+import { freshDatabase, needsServer, sql, target, type TestDatabase } from './support/database.js';
 
 let t: TestDatabase;
 let alice: string;
@@ -187,7 +187,7 @@ describe('bad input and other users', () => {
     expect(e).toBeInstanceOf(ValidationError);
     expect(e.field).toBe('session_id');
     const forged = await asAlice((tx) => startSession(tx, { userId: bob, agentMode: 'debug' })).catch((x) => x);
-    expect(pgError(forged).code).toBe('42501');
+    expect(pgErrorOf(forged).code).toBe('42501');
     const [row] = await t.rows<{ message_count: number }>(sql`select message_count from agent_sessions where id = ${bobs.id}`);
     expect(row!.message_count).toBe(0);
     expect(await asAlice((tx) => getSession(tx, { sessionId: bobs.id }))).toBeNull();
@@ -201,7 +201,7 @@ describe('bad input and other users', () => {
       sql`update agent_sessions set cost_usd = 0 where id = ${mine.id}`,
       sql`insert into agent_messages (session_id, role, content, seq) values (${mine.id}, 'user', 'x', 42)`,
     ]) {
-      const e = pgError(await asAlice((tx) => tx.execute(statement)).catch((x) => x));
+      const e = pgErrorOf(await asAlice((tx) => tx.execute(statement)).catch((x) => x));
       expect(e.code).toBe('42501');
     }
   });

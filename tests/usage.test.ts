@@ -1,10 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { asService, withClaims } from '../src/auth/withClaims.js';
-import { ValidationError } from '../src/errors.js';
+import { ValidationError, pgErrorOf } from '../src/errors.js';
 import { signUpLocal } from '../src/local/auth.js';
 import { getMonthlyUsage, purgeUsageEvents, recordUsage } from '../src/queries/usage.js';
 import { monthlyUsageQuery } from '../src/queries/seedExamples.js';
-import { freshDatabase, needsServer, pgError, sql, target, type TestDatabase } from './support/database.js';
+import { freshDatabase, needsServer, sql, target, type TestDatabase } from './support/database.js';
+import { addPrice, startTestSession } from './support/fixtures.js';
 
 let t: TestDatabase;
 let alice: string;
@@ -27,10 +28,9 @@ beforeAll(async () => {
   t = await freshDatabase();
   alice = await signUpLocal(t.db, { email: 'alice@example.com' });
   bob = await signUpLocal(t.db, { email: 'bob@example.com' });
-  await t.rows(sql`insert into model_prices
-      (provider, model, effective_from, input_per_mtok, output_per_mtok, cached_input_per_mtok, cache_write_per_mtok, reasoning_per_mtok)
-    values ('anthropic', 'claude-sonnet-4', '2025-01-01', 3, 15, 0.3, 3.75, 15),
-           ('anthropic', 'claude-sonnet-4', '2026-06-01', 2, 10, 0.2, 2.5, 10)`);
+  const sonnet = { provider: 'anthropic', model: 'claude-sonnet-4' };
+  await addPrice(t, { ...sonnet, effectiveFrom: '2025-01-01', inputPerMtok: 3, outputPerMtok: 15, cachedInputPerMtok: 0.3, cacheWritePerMtok: 3.75, reasoningPerMtok: 15 });
+  await addPrice(t, { ...sonnet, effectiveFrom: '2026-06-01', inputPerMtok: 2, outputPerMtok: 10, cachedInputPerMtok: 0.2, cacheWritePerMtok: 2.5, reasoningPerMtok: 10 });
 });
 afterAll(() => t?.close());
 
@@ -72,9 +72,10 @@ describe('recording usage', () => {
       join model_prices p on p.id = e.price_id where e.id = ${old.eventId}`);
     expect(new Date(e!.effective_from).toISOString()).toBe('2025-01-01T00:00:00.000Z');
     // A newer price arrives: the old event keeps its cost and price.
-    await t.rows(sql`insert into model_prices
-      (provider, model, effective_from, input_per_mtok, output_per_mtok, cached_input_per_mtok, cache_write_per_mtok, reasoning_per_mtok)
-      values ('anthropic', 'claude-sonnet-4', '2026-09-01', 1, 5, 0.1, 1.25, 5)`);
+    await addPrice(t, {
+      provider: 'anthropic', model: 'claude-sonnet-4', effectiveFrom: '2026-09-01',
+      inputPerMtok: 1, outputPerMtok: 5, cachedInputPerMtok: 0.1, cacheWritePerMtok: 1.25, reasoningPerMtok: 5,
+    });
     const [after] = await t.rows<{ cost_usd: string }>(sql`select cost_usd::text from ai_usage_events where id = ${old.eventId}`);
     expect(after!.cost_usd).toBe('3.0000000000');
     const now = await recordUsage(t.db, { ...base, userId: alice, idempotencyKey: key(), inputTokens: 1_000_000 });
@@ -112,9 +113,9 @@ describe('recording usage', () => {
   });
 
   it('updates the figures of the session it belongs to', async () => {
-    const [s] = await t.rows<{ id: string }>(sql`insert into agent_sessions (user_id, agent_mode) values (${alice}, 'debug') returning id`);
-    await recordUsage(t.db, { ...base, userId: alice, idempotencyKey: key(), sessionId: s!.id, inputTokens: 100, cachedInputTokens: 50, outputTokens: 20, reasoningTokens: 5 });
-    const [f] = await t.rows<Record<string, string>>(sql`select request_count::text, input_tokens::text, output_tokens::text, total_tokens::text, cost_usd::text from agent_sessions where id = ${s!.id}`);
+    const session = await startTestSession(t, alice);
+    await recordUsage(t.db, { ...base, userId: alice, idempotencyKey: key(), sessionId: session, inputTokens: 100, cachedInputTokens: 50, outputTokens: 20, reasoningTokens: 5 });
+    const [f] = await t.rows<Record<string, string>>(sql`select request_count::text, input_tokens::text, output_tokens::text, total_tokens::text, cost_usd::text from agent_sessions where id = ${session}`);
     expect(f).toMatchObject({ request_count: '1', input_tokens: '150', output_tokens: '25', total_tokens: '175' });
     expect(Number(f!.cost_usd)).toBeGreaterThan(0);
   });
@@ -160,7 +161,7 @@ describe('daily totals are derived rows', () => {
       sql`update ai_usage_daily set total_tokens = total_tokens + 1 where user_id = ${u}`,
       sql`delete from ai_usage_daily where user_id = ${u}`,
     ]) {
-      const e = await asService(t.db, (tx) => tx.execute(statement)).then(() => null, (error: unknown) => pgError(error));
+      const e = await asService(t.db, (tx) => tx.execute(statement)).then(() => null, (error: unknown) => pgErrorOf(error));
       expect(e?.code).toBe('42501');
     }
   });
@@ -187,7 +188,7 @@ describe('bad input is refused with the field named, and nothing is written', ()
 
   it('in the database too, for callers that skip TypeScript', async () => {
     const before = await counts(alice);
-    const e = pgError(await t.rows(sql`select * from record_usage(${alice}::uuid, 'k-db', 'anthropic', 'm', 'debug', -1)`).catch((x) => x));
+    const e = pgErrorOf(await t.rows(sql`select * from record_usage(${alice}::uuid, 'k-db', 'anthropic', 'm', 'debug', -1)`).catch((x) => x));
     expect(e.code).toBe('22023');
     expect(e.message).toBe('input_tokens: must be between 0 and 100000000');
     expect(await counts(alice)).toEqual(before);
@@ -205,13 +206,13 @@ describe('bad input is refused with the field named, and nothing is written', ()
   });
 
   it("another user's session: refused, and neither the event nor its total is written", async () => {
-    const [s] = await t.rows<{ id: string }>(sql`insert into agent_sessions (user_id, agent_mode) values (${bob}, 'debug') returning id`);
+    const bobSession = await startTestSession(t, bob);
     const before = await counts(alice);
-    const error = await recordUsage(t.db, { ...base, userId: alice, idempotencyKey: key(), sessionId: s!.id, inputTokens: 9 }).catch((e) => e);
+    const error = await recordUsage(t.db, { ...base, userId: alice, idempotencyKey: key(), sessionId: bobSession, inputTokens: 9 }).catch((e) => e);
     expect(error).toBeInstanceOf(ValidationError);
     expect(error.field).toBe('session_id');
     expect(await counts(alice)).toEqual(before);
-    const [f] = await t.rows<{ request_count: number }>(sql`select request_count from agent_sessions where id = ${s!.id}`);
+    const [f] = await t.rows<{ request_count: number }>(sql`select request_count from agent_sessions where id = ${bobSession}`);
     expect(f!.request_count).toBe(0);
   });
 });
@@ -219,7 +220,7 @@ describe('bad input is refused with the field named, and nothing is written', ()
 describe('who may record', () => {
   it('anon and signed-in users cannot call record_usage', async () => {
     for (const claims of [{ role: 'anon' as const }, { role: 'authenticated' as const, sub: alice }]) {
-      const e = pgError(
+      const e = pgErrorOf(
         await withClaims(t.db, claims, (tx) => recordUsage(tx, { ...base, userId: alice, idempotencyKey: key() })).catch((x) => x),
       );
       expect(e.code).toBe('42501');

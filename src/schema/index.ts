@@ -6,3 +6,4 @@ export * from './profiles.js';
 export * from './agentSessions.js';
 export * from './quotas.js';
 export * from './aiUsage.js';
+export * from './relations.js';

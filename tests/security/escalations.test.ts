@@ -2,9 +2,11 @@ import { sql, type SQL } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { withClaims, type JwtClaims } from '../../src/auth/withClaims.js';
 import { queryRows } from '../../src/db.js';
+import { pgErrorOf } from '../../src/errors.js';
 import { signUpLocal } from '../../src/local/auth.js';
 import { recordUsage } from '../../src/queries/usage.js';
-import { freshDatabase, pgError, type TestDatabase } from '../support/database.js';
+import { freshDatabase, type TestDatabase } from '../support/database.js';
+import { startTestSession } from '../support/fixtures.js';
 
 // Each escalation a user might try, tried. Every one must fail and change nothing.
 let t: TestDatabase;
@@ -14,14 +16,13 @@ let bobSession: string;
 
 const as = (claims: JwtClaims, statement: SQL) => withClaims(t.db, claims, (tx) => queryRows(tx, statement));
 const asAlice = (statement: SQL) => as({ role: 'authenticated', sub: alice }, statement);
-const code = async (p: Promise<unknown>) => pgError(await p.then(() => null, (e) => e)).code;
+const code = async (p: Promise<unknown>) => pgErrorOf(await p.then(() => null, (e) => e)).code;
 
 beforeAll(async () => {
   t = await freshDatabase();
   alice = await signUpLocal(t.db, { email: 'alice@example.com', emailConfirmed: true });
   bob = await signUpLocal(t.db, { email: 'bob@example.com', emailConfirmed: true });
-  const [s] = await t.rows<{ id: string }>(sql`insert into agent_sessions (user_id, agent_mode) values (${bob}, 'debug') returning id`);
-  bobSession = s!.id;
+  bobSession = await startTestSession(t, bob);
   await recordUsage(t.db, { userId: bob, idempotencyKey: 'b1', provider: 'ollama', model: 'llama3', agentMode: 'debug', inputTokens: 7 });
   await t.rows(sql`insert into quota_tiers (id, name, monthly_token_limit, monthly_cost_limit_usd, daily_request_limit)
     values ('enterprise', 'Enterprise', 999999999, 99999, 999999)`);

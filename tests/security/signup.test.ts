@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signUpLocal } from '../../src/local/auth.js';
 import { recordUsage } from '../../src/queries/usage.js';
 import { freshDatabase, type TestDatabase } from '../support/database.js';
+import { startTestSession } from '../support/fixtures.js';
 
 // Sign-ups go through auth.users as supabase_auth_admin, as Supabase Auth does.
 let t: TestDatabase;
@@ -71,9 +72,9 @@ describe('profiles follow auth.users', () => {
 
   it('deleting the auth user removes personal data; audit entries stay', async () => {
     const id = await signUpLocal(t.db, { email: 'leaving@example.com' });
-    const [s] = await t.rows<{ id: string }>(sql`insert into agent_sessions (user_id, agent_mode) values (${id}, 'debug') returning id`);
-    await t.rows(sql`insert into agent_messages (session_id, role, content) values (${s!.id}, 'user', 'bye')`);
-    await recordUsage(t.db, { userId: id, idempotencyKey: 'k', provider: 'ollama', model: 'llama3', agentMode: 'debug', inputTokens: 3, sessionId: s!.id });
+    const session = await startTestSession(t, id);
+    await t.rows(sql`insert into agent_messages (session_id, role, content) values (${session}, 'user', 'bye')`);
+    await recordUsage(t.db, { userId: id, idempotencyKey: 'k', provider: 'ollama', model: 'llama3', agentMode: 'debug', inputTokens: 3, sessionId: session });
     await t.rows(sql`insert into quota_reservations (user_id, idempotency_key, estimated_tokens, expires_at) values (${id}, 'r', 1, now() + interval '1 hour')`);
     await t.rows(sql`update user_quotas set monthly_token_limit_override = 7 where user_id = ${id}`);
     await t.rows(sql`delete from auth.users where id = ${id}`);

@@ -5,10 +5,11 @@ import { join } from 'node:path';
 import postgres from 'postgres';
 import { sql, type SQL } from 'drizzle-orm';
 import { inject } from 'vitest';
-import { connectUrl, openPglite, type Connection } from '../../src/client.js';
+import { connectUrl, type Connection } from '../../src/client.js';
 import { queryRows, type Db } from '../../src/db.js';
-import { migrationsFolder, runMigrations } from '../../src/migrate.js';
 import { applySupabaseEmulation } from '../../src/local/supabaseEmulation.js';
+import { openPglite } from '../../src/local/index.js';
+import { migrationsFolder, runMigrations } from '../../src/migrate.js';
 import type { TargetInfo, TargetKind } from './target.js';
 
 /** A fresh, migrated database of its own for one test file. */
@@ -91,13 +92,6 @@ export async function freshDatabase(): Promise<TestDatabase> {
       }
     },
   };
-}
-
-/** Reads a Postgres error's SQLSTATE and message from whatever the driver threw (drizzle wraps it). */
-export function pgError(error: unknown): { code?: string; message: string; constraint?: string } {
-  let e: any = error;
-  while (e && !e.code && e.cause) e = e.cause;
-  return { code: e?.code, message: String(e?.message ?? error), constraint: e?.constraint_name ?? e?.constraint };
 }
 
 export { sql };

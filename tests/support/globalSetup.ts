@@ -1,7 +1,7 @@
 import postgres from 'postgres';
 import type { TestProject } from 'vitest/node';
-import { connectUrl, startContainer, type Connection } from '../../src/client.js';
-import { applySupabaseEmulation } from '../../src/local/supabaseEmulation.js';
+import { connectUrl, type Connection } from '../../src/client.js';
+import { applySupabaseEmulation, startContainer } from '../../src/local/index.js';
 import { runMigrations } from '../../src/migrate.js';
 import type { TargetInfo } from './target.js';
 
