@@ -705,9 +705,11 @@ declare
   q public.user_quotas%rowtype;
   v_start timestamptz;
   v_today timestamptz := date_trunc('day', now(), 'UTC');
-  -- Sums in numeric: no number of rows can overflow them. The bigint results
-  -- are clamped to bigint's range (which a bounded limit never approaches).
-  v_max constant numeric := 9223372036854775807;
+  -- Sums in numeric: no number of rows can overflow them. The whole-number
+  -- results are held at 2^53 - 1, the most a JSON or JavaScript number carries
+  -- exactly ("at least this many"); limits are far below it, so the flags and
+  -- what remains are exact.
+  v_max constant numeric := 9007199254740991;
   v_tokens numeric;
   v_cost numeric;
   v_requests numeric;

@@ -121,12 +121,13 @@ async function prepare(connection: Connection): Promise<void> {
   }
 }
 
-/** 1. Three sign-ups; the database gives each a profile and a free-tier quota. */
+/** 1. Three sign-ups; the database gives each a profile and a quota on their tier. */
 async function signUp(db: Db): Promise<Users> {
   section(
     '1. Sign-up',
     'Three people sign up through Supabase Auth (emulated here). A database trigger gives',
-    'each a profile and a quota on the free tier; no application code is involved.',
+    'each a profile and a quota (the free tier, or the anonymous one for an anonymous sign-in);',
+    'no application code is involved.',
   );
   const mark = (provider: string) => ({ provider, providers: [provider], demo: demoMark });
   const ada = await signUpLocal(db, {
@@ -144,7 +145,7 @@ async function signUp(db: Db): Promise<Users> {
   ]);
   const users: Users = { ada, phone, guest, who: (id) => names.get(id) ?? id };
   await printProfiles(db, users);
-  await limitTheGuest(db, users);
+  await explainTheGuestTier(db, users);
   return users;
 }
 
@@ -175,16 +176,16 @@ async function printProfiles(db: Db, users: Users): Promise<void> {
   );
 }
 
-async function limitTheGuest(db: Db, { guest }: Users): Promise<void> {
-  console.log('\nThe guest is on a trial: the backend (service_role) lowers their token limit to 20,000.');
-  await asService(db, (tx) =>
-    tx.execute(sql`update public.user_quotas set monthly_token_limit_override = 20000 where user_id = ${guest}`),
-  );
-  const [guestLimit] = await queryRows<{ monthly_token_limit: number }>(
+async function explainTheGuestTier(db: Db, { guest }: Users): Promise<void> {
+  const [tier] = await queryRows<{ tier_id: string; monthly_token_limit: number; daily_request_limit: number }>(
     db,
-    sql`select monthly_token_limit from public.user_quotas where user_id = ${guest}`,
+    sql`select tier_id, monthly_token_limit, daily_request_limit from public.user_quotas where user_id = ${guest}`,
   );
-  console.log(`Guest's effective monthly token limit is now ${guestLimit?.monthly_token_limit} (the change is in the audit log).`);
+  console.log(
+    `\nThe guest signed in anonymously, so the database put them on the ${tier?.tier_id} tier: ` +
+      `${tier?.monthly_token_limit} tokens a month and ${tier?.daily_request_limit} requests a day,\n` +
+      'until they link an email (then they move to the free tier, and the move is audited).',
+  );
 }
 
 /** 2. Requests recorded with each way of costing them, and a retry counted once. */

@@ -76,8 +76,9 @@ export function pgErrorOf(error: unknown): PgError {
 }
 
 // SQLSTATEs that mean "the input was wrong": invalid parameter value, foreign
-// key, check, unique, not null, bad enum text.
-const inputErrorCodes = new Set(['22023', '23503', '23514', '23505', '23502', '22P02', '22003']);
+// key, check, unique, not null, bad enum text, out of range, and a limit of
+// what may be stored (program_limit_exceeded: a tier's limits, a full total).
+const inputErrorCodes = new Set(['22023', '23503', '23514', '23505', '23502', '22P02', '22003', '54000']);
 
 /** Turns a database refusal of bad input into a ValidationError; anything else passes through. */
 export function fromDatabaseError(error: unknown): unknown {

@@ -15,8 +15,8 @@ export { asUser, verifyAccessToken, userClaims, AuthError } from './auth/asUser.
 export type { AuthErrorCode, VerifyOptions } from './auth/asUser.js';
 export { ValidationError, fromDatabaseError, parseInput, pgErrorOf } from './errors.js';
 export type { PgError } from './errors.js';
-export { recordUsage, getMonthlyUsage, purgeUsageEvents } from './queries/usage.js';
-export type { RecordedUsage, MonthlyUsageRow } from './queries/usage.js';
+export { recordUsage, recordAdjustment, getMonthlyUsage, purgeUsageEvents } from './queries/usage.js';
+export type { RecordedUsage, RecordedAdjustment, MonthlyUsageRow } from './queries/usage.js';
 export { getQuotaStatus, reserveQuota, releaseQuota, expireReservations } from './queries/quotas.js';
 export type { QuotaStatus, Reservation } from './queries/quotas.js';
 export {

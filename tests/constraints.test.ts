@@ -32,38 +32,39 @@ beforeAll(async () => {
 });
 afterAll(() => t?.close());
 
-function usageRow(overrides: Record<string, unknown> = {}) {
+// Usage events are written only by record_usage (no API role may insert
+// them; tests/security/matrix.test.ts), which checks every rule the rows must
+// keep: called here directly, past the TypeScript validation.
+function recordRow(overrides: Record<string, unknown> = {}) {
   const v = { input_tokens: 10, agent_mode: 'debug', ...overrides };
-  return sql`insert into ai_usage_events
-      (user_id, idempotency_key, provider, model, agent_mode, input_tokens, cost_usd, cost_source, status)
-    values (${user}, ${'k-' + Math.random()}, 'openai', 'gpt-4.1', ${v.agent_mode}::agent_mode, ${v.input_tokens}, 0, 'given', 'success')`;
+  return sql`select * from public.record_usage(${user}::uuid, ${'k-' + Math.random()}, 'openai', 'gpt-4.1',
+    ${v.agent_mode}::agent_mode, ${v.input_tokens}::bigint, p_cost_usd => 0)`;
 }
 
 describe('the database refuses bad rows', () => {
   it('accepts a good usage row (the control case)', async () => {
-    await t.rows(usageRow());
+    await t.rows(recordRow());
     expect(await count('ai_usage_events')).toBe(1);
-    await t.rows(sql`delete from ai_usage_events`);
   });
 
   it('negative tokens', async () => {
-    const e = await refused(usageRow({ input_tokens: -1 }));
-    expect(e.code).toBe('23514');
-    expect(e.message).toMatch(/ai_usage_events_tokens_range/);
-    expect(await count('ai_usage_events')).toBe(0);
+    const e = await refused(recordRow({ input_tokens: -1 }));
+    expect(e.code).toBe('22023');
+    expect(e.message).toMatch(/^input_tokens: must be between 0 and/);
+    expect(await count('ai_usage_events')).toBe(1);
   });
 
   it('absurd tokens', async () => {
-    const e = await refused(usageRow({ input_tokens: 10_000_000_000 }));
-    expect(e.code).toBe('23514');
-    expect(await count('ai_usage_events')).toBe(0);
+    const e = await refused(recordRow({ input_tokens: 10_000_000_000 }));
+    expect(e.code).toBe('22023');
+    expect(await count('ai_usage_events')).toBe(1);
   });
 
   it('an unknown agent mode', async () => {
-    const e = await refused(usageRow({ agent_mode: 'vibe' }));
+    const e = await refused(recordRow({ agent_mode: 'vibe' }));
     expect(e.code).toBe('22P02');
     expect(e.message).toMatch(/agent_mode/);
-    expect(await count('ai_usage_events')).toBe(0);
+    expect(await count('ai_usage_events')).toBe(1);
   });
 
   // Sessions keep their rules in the life-cycle trigger rather than CHECK
@@ -137,6 +138,13 @@ describe('the database refuses bad rows', () => {
     const e = await refused(sql`insert into quota_tiers (id, name, monthly_token_limit, monthly_cost_limit_usd, daily_request_limit, is_default)
       values ('other', 'Other', 1, 1, 1, true)`);
     expect(e.code).toBe('23505');
-    expect(await count('quota_tiers')).toBe(1);
+    expect(await count('quota_tiers')).toBe(2); // free and anonymous
+  });
+
+  it('a second tier for anonymous users', async () => {
+    const e = await refused(sql`insert into quota_tiers (id, name, monthly_token_limit, monthly_cost_limit_usd, daily_request_limit, is_anonymous_default)
+      values ('other', 'Other', 1, 1, 1, true)`);
+    expect(e.code).toBe('23505');
+    expect(await count('quota_tiers')).toBe(2);
   });
 });

@@ -78,10 +78,12 @@ describe('npm run demo', { timeout: 120_000 }, () => {
     // the usage and quota tests, and a price change must not break this one.
     const story = sections(out, titles);
 
-    // 1. Three sign-ups, each with a profile (the name from the sign-up metadata) on the free tier.
+    // 1. Three sign-ups, each with a profile (the name from the sign-up metadata) and a quota;
+    // the anonymous guest on the anonymous tier.
     for (const user of ['ada (email)', 'phone user', 'guest (anonymous)']) expect(story[0]!).toMatch(rowLine(user));
     expect(story[0]!).toMatch(/ada \(email\)\s+ada@demo\.witchcraft\.dev\s+true\s+-\s+Ada Lovelace\s+free\s/);
-    expect(story[0]!).toContain("Guest's effective monthly token limit is now 20000");
+    expect(story[0]!).toMatch(rowLine('guest (anonymous)', '-', 'false', '-', '-', 'anonymous', '20000'));
+    expect(story[0]!).toContain('The guest signed in anonymously, so the database put them on the anonymous tier');
 
     // 2. Each way of costing a request, and the retry counted once.
     for (const source of ['price_table', 'free_local', 'unpriced', 'given']) expect(story[1]!).toMatch(new RegExp(`\\s${source}\\s+false$`, 'm'));
@@ -112,9 +114,9 @@ describe('npm run demo', { timeout: 120_000 }, () => {
     expect(story[4]!).toMatch(/^\s+[0-9a-f]{8}\s+ada@demo\.witchcraft\.dev\s+understand\s+How does billing work\?\s+active\s+2$/m);
     for (const user of ['ada (email)', 'phone user', 'guest (anonymous)']) expect(story[4]!).toMatch(rowLine(user));
 
-    // 6. A quota row per user; the guest has the trial limit.
+    // 6. A quota row per user; the guest on the anonymous tier.
     for (const user of ['ada (email)', 'phone user']) expect(story[5]!).toMatch(rowLine(user, 'free', '1000000'));
-    expect(story[5]!).toMatch(rowLine('guest (anonymous)', 'free', '20000'));
+    expect(story[5]!).toMatch(rowLine('guest (anonymous)', 'anonymous', '20000'));
 
     // 7. RLS as seen by a user and by anon.
     const [, seen, total] = /Ada \(authenticated\) sees (\d+) of the (\d+) usage events in the database: her own\./.exec(story[6]!) ?? [];

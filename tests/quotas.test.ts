@@ -6,6 +6,7 @@ import { expireReservations, getQuotaStatus, releaseQuota, reserveQuota } from '
 import { checkQuotaQuery } from '../src/queries/seedExamples.js';
 import { recordUsage } from '../src/queries/usage.js';
 import { freshDatabase, needsServer, sql, target, type TestDatabase } from './support/database.js';
+import { ageUsage } from './support/fixtures.js';
 
 let t: TestDatabase;
 let n = 0;
@@ -54,8 +55,10 @@ describe('effective limits', () => {
 describe('quota status', () => {
   it('limits, used, reserved, remaining, percentages and flags; the seed query agrees', async () => {
     const u = await userWithLimit(10_000);
+    // 1000 tokens two months ago (recorded, then aged), 6000 now.
+    await recordUsage(t.db, { ...usage, userId: u, idempotencyKey: key(), inputTokens: 1000 });
+    await ageUsage(t, u, 62);
     await recordUsage(t.db, { ...usage, userId: u, idempotencyKey: key(), inputTokens: 6000 });
-    await recordUsage(t.db, { ...usage, userId: u, idempotencyKey: key(), inputTokens: 1000, occurredAt: new Date(Date.now() - 62 * 86_400_000) });
     const r = await reserveQuota(t.db, { userId: u, idempotencyKey: key(), estimatedTokens: 2500 });
     expect(r.granted).toBe(true);
     const s = (await getQuotaStatus(t.db, { userId: u }))!;

@@ -11,6 +11,11 @@ import { freshDatabase, sql, type TestDatabase } from './support/database.js';
 
 let t: TestDatabase;
 let user: string;
+// A user of their own for the dated event, so its month holds nothing else.
+let dated: string;
+// Two days ago (within the backdating limit), to the millisecond.
+const occurredAt = new Date(Math.floor((Date.now() - 2 * 86_400_000) / 1000) * 1000 + 123);
+const occurredMonth = `${occurredAt.toISOString().slice(0, 7)}-01`;
 let n = 0;
 const key = () => `rpc-${++n}`;
 const usage = { p_provider: 'anthropic', p_model: 'claude-sonnet-4', p_agent_mode: 'debug' } as const;
@@ -18,6 +23,7 @@ const usage = { p_provider: 'anthropic', p_model: 'claude-sonnet-4', p_agent_mod
 beforeAll(async () => {
   t = await freshDatabase();
   user = await signUpLocal(t.db, { email: 'rpc@example.com' });
+  dated = await signUpLocal(t.db, { email: 'rpc-dated@example.com' });
   await t.rows(sql`insert into model_prices
       (provider, model, effective_from, input_per_mtok, output_per_mtok, cached_input_per_mtok, cache_write_per_mtok, reasoning_per_mtok)
     values ('anthropic', 'claude-sonnet-4', '2025-01-01', 3, 15, 0.3, 3.75, 15)`);
@@ -48,18 +54,17 @@ describe('callFunction', () => {
   });
 
   it('keeps numeric exact as a decimal string, and passes a Date as a point in time', async () => {
-    const occurredAt = new Date('2025-03-04T05:06:07.123Z');
     const [event] = await callFunction(t.db, 'record_usage', {
       ...usage,
-      p_user_id: user,
+      p_user_id: dated,
       p_idempotency_key: key(),
       p_input_tokens: 10,
-      p_cost_usd: '12345678.0123456789',
+      p_cost_usd: '12345.0123456789',
       p_occurred_at: occurredAt,
     });
     expectTypeOf(event!.cost_usd).toEqualTypeOf<string | null>();
     expectTypeOf(event!.cost_source).toEqualTypeOf<'given' | 'price_table' | 'free_local' | 'unpriced'>();
-    expect(event).toEqual({ event_id: expect.any(Number), duplicate: false, cost_usd: '12345678.0123456789', cost_source: 'given', total_tokens: 10 });
+    expect(event).toEqual({ event_id: expect.any(Number), duplicate: false, cost_usd: '12345.0123456789', cost_source: 'given', total_tokens: 10 });
     const [stored] = await t.rows<{ occurred_at: string }>(
       sql`select to_char(occurred_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as occurred_at from ai_usage_events where id = ${event!.event_id}`,
     );
@@ -78,10 +83,10 @@ describe('callFunction', () => {
   });
 
   it('enum arguments are cast to the schema enum, enum results are their values', async () => {
-    const rows = await callFunction(t.db, 'get_monthly_usage', { p_user_id: user, p_month: '2025-03-01' });
+    const rows = await callFunction(t.db, 'get_monthly_usage', { p_user_id: dated, p_month: occurredMonth });
     expectTypeOf(rows[0]!.agent_mode).toEqualTypeOf<'understand' | 'debug' | 'implement'>();
     expect(rows).toEqual([
-      expect.objectContaining({ provider: 'anthropic', model: 'claude-sonnet-4', agent_mode: 'debug', request_count: 1, cost_usd: '12345678.0123456789' }),
+      expect.objectContaining({ provider: 'anthropic', model: 'claude-sonnet-4', agent_mode: 'debug', request_count: 1, cost_usd: '12345.0123456789' }),
     ]);
     const refused = await callFunction(t.db, 'record_usage', {
       ...usage,

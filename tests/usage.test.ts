@@ -5,7 +5,7 @@ import { signUpLocal } from '../src/local/auth.js';
 import { getMonthlyUsage, purgeUsageEvents, recordUsage } from '../src/queries/usage.js';
 import { monthlyUsageQuery } from '../src/queries/seedExamples.js';
 import { freshDatabase, needsServer, sql, target, type TestDatabase } from './support/database.js';
-import { addPrice, startTestSession } from './support/fixtures.js';
+import { addPrice, ageUsage, startTestSession } from './support/fixtures.js';
 
 let t: TestDatabase;
 let alice: string;
@@ -64,20 +64,22 @@ describe('recording usage', () => {
   });
 
   it('picks the price in force when the request happened; a new price never rewrites history', async () => {
-    const old = await recordUsage(t.db, {
-      ...base, userId: alice, idempotencyKey: key(), inputTokens: 1_000_000, occurredAt: new Date('2026-03-15T12:00:00Z'),
-    });
-    expect(old.costUsd).toBe('3.0000000000');
-    const [e] = await t.rows<{ price_id: string; effective_from: Date }>(sql`select e.price_id, p.effective_from from ai_usage_events e
+    const fiveDaysAgo = new Date(Date.now() - 5 * 86_400_000);
+    const old = await recordUsage(t.db, { ...base, userId: alice, idempotencyKey: key(), inputTokens: 1_000_000, occurredAt: fiveDaysAgo });
+    expect(old.costUsd).toBe('2.0000000000');
+    const [e] = await t.rows<{ effective_from: Date }>(sql`select p.effective_from from ai_usage_events e
       join model_prices p on p.id = e.price_id where e.id = ${old.eventId}`);
-    expect(new Date(e!.effective_from).toISOString()).toBe('2025-01-01T00:00:00.000Z');
-    // A newer price arrives: the old event keeps its cost and price.
+    expect(new Date(e!.effective_from).toISOString()).toBe('2026-06-01T00:00:00.000Z');
+    // A newer price takes effect two days ago: the old event keeps its cost
+    // and price, and a request from before it is still priced at the old rate.
     await addPrice(t, {
-      provider: 'anthropic', model: 'claude-sonnet-4', effectiveFrom: '2026-09-01',
+      provider: 'anthropic', model: 'claude-sonnet-4', effectiveFrom: new Date(Date.now() - 2 * 86_400_000),
       inputPerMtok: 1, outputPerMtok: 5, cachedInputPerMtok: 0.1, cacheWritePerMtok: 1.25, reasoningPerMtok: 5,
     });
     const [after] = await t.rows<{ cost_usd: string }>(sql`select cost_usd::text from ai_usage_events where id = ${old.eventId}`);
-    expect(after!.cost_usd).toBe('3.0000000000');
+    expect(after!.cost_usd).toBe('2.0000000000');
+    const late = await recordUsage(t.db, { ...base, userId: alice, idempotencyKey: key(), inputTokens: 1_000_000, occurredAt: fiveDaysAgo });
+    expect(late.costUsd).toBe('2.0000000000');
     const now = await recordUsage(t.db, { ...base, userId: alice, idempotencyKey: key(), inputTokens: 1_000_000 });
     expect(now.costUsd).toBe('1.0000000000');
   });
@@ -239,8 +241,9 @@ describe('retention', () => {
   it('deletes old raw events in batches while the daily totals stay exact', async () => {
     const user = await signUpLocal(t.db, { email: 'old@example.com' });
     for (let i = 0; i < 7; i++) {
-      await recordUsage(t.db, { ...base, userId: user, idempotencyKey: `old-${i}`, inputTokens: 100, occurredAt: new Date(Date.now() - 400 * 86_400_000) });
+      await recordUsage(t.db, { ...base, userId: user, idempotencyKey: `old-${i}`, inputTokens: 100 });
     }
+    await ageUsage(t, user, 400);
     await recordUsage(t.db, { ...base, userId: user, idempotencyKey: 'new', inputTokens: 100 });
     const before = await counts(user);
     const deleted = await asService(t.db, (tx) => purgeUsageEvents(tx, { olderThanDays: 365, batchSize: 3 }));

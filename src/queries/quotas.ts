@@ -66,8 +66,13 @@ export type Reservation =
   | { granted: true; reservationId: string; expiresAt: Date; duplicate: boolean; tokensRemaining: number; costRemainingUsd: string; requestsRemaining: number }
   | {
       granted: false;
-      /** The limit that refused it. */
-      reason: 'monthly_token_limit' | 'monthly_cost_limit_usd' | 'daily_request_limit' | 'duplicate';
+      /**
+       * The limit that refused it, or `key_already_used`: the idempotency key's
+       * reservation was already settled, released or expired, and a key never
+       * buys a second request (`reservationId` names that reservation).
+       */
+      reason: 'monthly_token_limit' | 'monthly_cost_limit_usd' | 'daily_request_limit' | 'key_already_used';
+      reservationId?: string;
       tokensRemaining: number;
       costRemainingUsd: string;
       requestsRemaining: number;
@@ -76,7 +81,11 @@ export type Reservation =
 /**
  * Holds quota before an AI request. Refusal is an answer, not an error:
  * branch on `granted`. Concurrent reservations of one user never grant more
- * than the limit together. A retry with the same key returns the first.
+ * than the limit together. A retry with the same key returns the first while
+ * it holds; once it was settled, released or expired the key is refused
+ * (`key_already_used`). Run it at READ COMMITTED (the default; asService and
+ * PostgREST do): a REPEATABLE READ or SERIALIZABLE transaction is refused
+ * with an error, since its snapshot would predate the quota lock.
  */
 export async function reserveQuota(db: DbOrTx, input: ReserveQuotaInput): Promise<Reservation> {
   const v = parseInput(reserveQuotaInput, input);
@@ -100,7 +109,11 @@ export async function reserveQuota(db: DbOrTx, input: ReserveQuotaInput): Promis
     return { granted: true, reservationId: r.reservation_id, expiresAt: r.expires_at, duplicate: r.reason === 'duplicate', ...figures };
   }
   // The SQL function refuses with one of these reasons (text in its result).
-  return { granted: false, reason: r.reason as Extract<Reservation, { granted: false }>['reason'], ...figures };
+  const reason = r.reason as Extract<Reservation, { granted: false }>['reason'];
+  if (reason === 'key_already_used' && r.reservation_id !== null) {
+    return { granted: false, reason, reservationId: r.reservation_id, ...figures };
+  }
+  return { granted: false, reason, ...figures };
 }
 
 /** Gives a reservation back (the request failed). True when it was still active. */

@@ -2,7 +2,14 @@ import type { DbOrTx } from '../db.js';
 import { parseInput, withInputErrors } from '../errors.js';
 import { callFunction } from '../rpc.js';
 import type { AgentMode, CostSource } from '../schema/enums.js';
-import { monthlyUsageInput, purgeUsageInput, recordUsageInput, type RecordUsageInput } from '../validation/usage.js';
+import {
+  monthlyUsageInput,
+  purgeUsageInput,
+  recordAdjustmentInput,
+  recordUsageInput,
+  type RecordAdjustmentInput,
+  type RecordUsageInput,
+} from '../validation/usage.js';
 
 export interface RecordedUsage {
   eventId: number;
@@ -53,6 +60,42 @@ export async function recordUsage(db: DbOrTx, input: RecordUsageInput): Promise<
     costSource: row.cost_source,
     totalTokens: row.total_tokens,
   };
+}
+
+export interface RecordedAdjustment {
+  eventId: number;
+  /** True when this was a retry of an already recorded correction: nothing changed again. */
+  duplicate: boolean;
+  /** The correction's own token total (signed). */
+  totalTokens: number;
+  /** The correction's cost delta in USD, an exact decimal string (signed). */
+  costUsd: string;
+}
+
+/**
+ * Corrects a recorded request: the raw log is append-only, so the correction
+ * is an event of its own with signed deltas, written through the same daily
+ * total and session as the request, and to the audit log with its reason.
+ * No figure of the request may end up negative. Backend (service_role) only,
+ * at READ COMMITTED.
+ */
+export async function recordAdjustment(db: DbOrTx, input: RecordAdjustmentInput): Promise<RecordedAdjustment> {
+  const v = parseInput(recordAdjustmentInput, input);
+  const [row] = await withInputErrors(() =>
+    callFunction(db, 'record_adjustment', {
+      p_event_id: v.eventId,
+      p_idempotency_key: v.idempotencyKey,
+      p_reason: v.reason,
+      p_input_tokens: v.inputTokens,
+      p_output_tokens: v.outputTokens,
+      p_cached_input_tokens: v.cachedInputTokens,
+      p_cache_write_tokens: v.cacheWriteTokens,
+      p_reasoning_tokens: v.reasoningTokens,
+      p_cost_usd: v.costUsd,
+    }),
+  );
+  if (!row) throw new Error('record_adjustment returned no row');
+  return { eventId: row.event_id, duplicate: row.duplicate, totalTokens: row.total_tokens, costUsd: row.cost_usd };
 }
 
 export interface MonthlyUsageRow {

@@ -10,7 +10,7 @@ import {
   uniqueIndex,
   uuid,
 } from 'drizzle-orm/pg-core';
-import { counter, timestamps, timestamptz, tokenCount, usd } from './columns.js';
+import { counter, timestamps, timestamptz, tokenCount, usdTotal } from './columns.js';
 import { agentMode, messageRole, sessionStatus } from './enums.js';
 import { limits } from './limits.js';
 import { profiles } from './profiles.js';
@@ -43,7 +43,7 @@ export const agentSessions = pgTable(
     inputTokens: tokenCount(),
     outputTokens: tokenCount(),
     totalTokens: tokenCount(),
-    costUsd: usd().notNull().default('0'),
+    costUsd: usdTotal().notNull().default('0'),
     latencyMsSum: bigint({ mode: 'number' }).notNull().default(0),
     latencyCount: counter(),
     ...timestamps,

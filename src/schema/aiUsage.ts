@@ -16,8 +16,8 @@ import {
   uuid,
 } from 'drizzle-orm/pg-core';
 import { agentMessages, agentSessions } from './agentSessions.js';
-import { counter, timestamps, timestamptz, tokenCount, usd, usdPerMillionTokens } from './columns.js';
-import { agentMode, costSource, usageStatus } from './enums.js';
+import { counter, timestamps, timestamptz, tokenCount, usd, usdPerMillionTokens, usdTotal } from './columns.js';
+import { agentMode, costSource, usageKind, usageStatus } from './enums.js';
 import { limits } from './limits.js';
 import { profiles } from './profiles.js';
 import { quotaReservations } from './quotas.js';
@@ -68,10 +68,12 @@ export const modelPrices = pgTable(
     // The price in force: the latest effective_from at or before the request.
     uniqueIndex('model_prices_model_effective_key').on(t.provider, t.model, t.effectiveFrom),
     check('model_prices_model_length', sql`char_length(${t.model}) between 1 and ${sql.raw(String(limits.modelLength))}`),
+    // Bounded above, which also refuses NaN ('NaN' is greater than every number in Postgres).
     check(
-      'model_prices_non_negative',
-      sql`${t.inputPerMtok} >= 0 and ${t.outputPerMtok} >= 0 and ${t.cachedInputPerMtok} >= 0
-        and ${t.cacheWritePerMtok} >= 0 and ${t.reasoningPerMtok} >= 0`,
+      'model_prices_range',
+      sql.raw(['input_per_mtok', 'output_per_mtok', 'cached_input_per_mtok', 'cache_write_per_mtok', 'reasoning_per_mtok']
+        .map((c) => `${c} between 0 and ${limits.pricePerMtokUsd}`)
+        .join(' and ')),
     ),
   ],
 ).enableRLS();
@@ -79,13 +81,14 @@ export const modelPrices = pgTable(
 export type ModelPrice = typeof modelPrices.$inferSelect;
 export type NewModelPrice = typeof modelPrices.$inferInsert;
 
-// Largest token count one request may report for one kind; more is a bug upstream.
-const maxTokensPerRequest = String(limits.tokensPerRequest);
-
 /**
- * One row per AI request. Written only by the `record_usage` function, which
- * updates the daily aggregate, the session figures and any reservation in the
- * same transaction. A retry with the same idempotency key returns the first event.
+ * One row per AI request, and one per correction of an earlier request
+ * (kind 'adjustment', signed deltas). Append-only: written only by the
+ * `record_usage` and `record_adjustment` functions (no API role may insert,
+ * update or delete, service_role included), which update the daily
+ * aggregate, the session figures and any reservation in the same
+ * transaction; removed only by retention and account deletion. A retry with
+ * the same idempotency key returns the first event.
  */
 export const aiUsageEvents = pgTable(
   'ai_usage_events',
@@ -101,6 +104,10 @@ export const aiUsageEvents = pgTable(
     provider: text().notNull(),
     model: text().notNull(),
     agentMode: agentMode().notNull(),
+    kind: usageKind().notNull().default('request'),
+    // The request an adjustment corrects (no foreign key: corrections outlive
+    // the retention of the request, and retention never rewrites old rows).
+    adjustsEventId: bigint({ mode: 'number' }),
     inputTokens: tokenCount(),
     outputTokens: tokenCount(),
     cachedInputTokens: tokenCount(),
@@ -133,21 +140,18 @@ export const aiUsageEvents = pgTable(
     index('ai_usage_events_message_idx').on(t.messageId).where(sql`${t.messageId} is not null`),
     index('ai_usage_events_reservation_idx').on(t.reservationId).where(sql`${t.reservationId} is not null`),
     index('ai_usage_events_price_idx').on(t.priceId).where(sql`${t.priceId} is not null`),
+    // The corrections of a request (record_adjustment sums them).
+    index('ai_usage_events_adjusts_idx').on(t.adjustsEventId).where(sql`${t.adjustsEventId} is not null`),
     // Retention deletes the oldest events in batches. Events arrive in time
     // order, so a BRIN index finds old ones for a fraction of a b-tree's upkeep.
     index('ai_usage_events_occurred_at_idx').using('brin', t.occurredAt),
     check('ai_usage_events_key_length', sql`char_length(${t.idempotencyKey}) between 1 and ${sql.raw(String(limits.idempotencyKeyLength))}`),
     check('ai_usage_events_provider_length', sql`char_length(${t.provider}) between 1 and ${sql.raw(String(limits.providerIdLength))}`),
     check('ai_usage_events_model_length', sql`char_length(${t.model}) between 1 and ${sql.raw(String(limits.modelLength))}`),
-    check(
-      'ai_usage_events_tokens_range',
-      sql.raw(`input_tokens between 0 and ${maxTokensPerRequest}
-        and output_tokens between 0 and ${maxTokensPerRequest}
-        and cached_input_tokens between 0 and ${maxTokensPerRequest}
-        and cache_write_tokens between 0 and ${maxTokensPerRequest}
-        and reasoning_tokens between 0 and ${maxTokensPerRequest}`),
-    ),
-    check('ai_usage_events_cost_non_negative', sql`${t.costUsd} >= 0`),
+    // Token counts and costs (positive for requests, signed for adjustments,
+    // bounded, never NaN) are checked by the two functions that write events,
+    // not by CHECKs here: a CHECK is prepared again for every insert of the
+    // hot path, and changing one would rescan the whole log.
     check(
       'ai_usage_events_cost_known_unless_unpriced',
       sql`(${t.costUsd} is null) = (${t.costSource} = 'unpriced')`,
@@ -195,7 +199,7 @@ export const aiUsageDaily = pgTable(
     cacheWriteTokens: tokenCount(),
     reasoningTokens: tokenCount(),
     totalTokens: tokenCount(),
-    costUsd: usd().notNull().default('0'),
+    costUsd: usdTotal().notNull().default('0'),
     latencyMsSum: bigint({ mode: 'number' }).notNull().default(0),
     latencyCount: counter(),
     updatedAt: timestamptz().notNull().defaultNow(),
@@ -234,7 +238,7 @@ export const aiUsageMonthly = pgView('ai_usage_monthly', {
   cacheWriteTokens: bigint({ mode: 'number' }).notNull(),
   reasoningTokens: bigint({ mode: 'number' }).notNull(),
   totalTokens: bigint({ mode: 'number' }).notNull(),
-  costUsd: usd().notNull(),
+  costUsd: usdTotal().notNull(),
 })
   .with({ securityInvoker: true })
   .as(sql`select user_id,
@@ -251,6 +255,6 @@ export const aiUsageMonthly = pgView('ai_usage_monthly', {
       sum(cache_write_tokens)::bigint as cache_write_tokens,
       sum(reasoning_tokens)::bigint as reasoning_tokens,
       sum(total_tokens)::bigint as total_tokens,
-      sum(cost_usd) as cost_usd
+      sum(cost_usd)::numeric as cost_usd
     from public.ai_usage_daily
     group by user_id, date_trunc('month', date, 'UTC'), provider, model, agent_mode`);

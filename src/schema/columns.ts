@@ -24,5 +24,9 @@ export const counter = () => integer().notNull().default(0);
 // string so no float ever touches it.
 export const usd = () => numeric({ precision: 20, scale: 10 });
 
+// Money that adds up many rows (daily totals, sessions): numeric without a
+// precision, so no sum can overflow it; its parts have ten decimals at most.
+export const usdTotal = () => numeric();
+
 // Prices are quoted in USD per million tokens.
 export const usdPerMillionTokens = () => numeric({ precision: 14, scale: 6 });

@@ -8,6 +8,14 @@ export const agentModes = ['understand', 'debug', 'implement'] as const;
 export type AgentMode = (typeof agentModes)[number];
 export const agentMode = pgEnum('agent_mode', agentModes);
 
+/**
+ * What a usage event is: one AI request, or a signed correction of an earlier
+ * one (record_adjustment), which moves the same totals by its deltas.
+ */
+export const usageKinds = ['request', 'adjustment'] as const;
+export type UsageKind = (typeof usageKinds)[number];
+export const usageKind = pgEnum('usage_kind', usageKinds);
+
 /** Outcome of one AI request. */
 export const usageStatuses = ['success', 'error', 'cancelled'] as const;
 export type UsageStatus = (typeof usageStatuses)[number];

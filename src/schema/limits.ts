@@ -4,12 +4,49 @@
 // {{messages.x}} placeholders that `npm run db:generate` fills in) all take
 // them from here, so a limit cannot say one thing in TypeScript and another in
 // the database.
+//
+// The numeric bounds are chosen so that no sum the database keeps can
+// overflow (README, "Bounds that keep every total exact"):
+// - a request reports at most 5 x tokensPerRequest tokens and costs at most
+//   costPerRequestUsd;
+// - a daily total row (user, day, provider, model, mode, bucket) and a
+//   session take at most requestsPerTotalRow requests, so their bigint token
+//   and latency sums stay below 2^63 with room for a month of 8 buckets x 31
+//   days in the monthly view; their money sums are unbounded numeric;
+// - quota limits are bounded, and the quota status computes in numeric.
 
 export const limits = {
   /** Tokens of one kind in one request; more is a bug upstream. */
   tokensPerRequest: 100_000_000,
+  /** What one request may cost, in USD, given or computed (estimates included). */
+  costPerRequestUsd: 100_000,
+  /** A price, in USD per million tokens. */
+  pricePerMtokUsd: 10_000,
+  /** Latency of one request or message, in milliseconds (a day). */
+  latencyMs: 86_400_000,
+  /** Requests one daily total row or one session may take. */
+  requestsPerTotalRow: 50_000_000,
+  /** Quota limits: monthly tokens, monthly cost in USD, requests a day. */
+  monthlyTokenLimit: 1_000_000_000_000_000,
+  monthlyCostLimitUsd: 1_000_000_000,
+  dailyRequestLimit: 1_000_000_000,
+  /** The most a whole-number figure reports: 2^53 - 1, exact in JSON and JavaScript. */
+  reportedCountMax: Number.MAX_SAFE_INTEGER,
   /** Characters of an idempotency key (usage events and reservations). */
   idempotencyKeyLength: 200,
+  /**
+   * Days a recorded idempotency key stays a duplicate: purge_usage_events
+   * never removes an event recorded more recently, whatever its occurred_at.
+   */
+  idempotencyWindowDays: 30,
+  /**
+   * How far in the past a request's occurred_at may lie, in days, unless the
+   * database says otherwise (setting witchcraft.usage_backdating_days, at most
+   * the idempotency window).
+   */
+  usageBackdatingDays: 7,
+  /** How far in the future occurred_at may lie (clock skew), in seconds. */
+  clockSkewSeconds: 300,
   /** Characters of a provider id such as "openai". */
   providerIdLength: 64,
   /** Characters of a model name. */
@@ -18,12 +55,21 @@ export const limits = {
   errorCodeLength: 200,
   /** Characters of a session title. */
   sessionTitleLength: 500,
-  /** Characters of a message's content. */
+  /** Characters of a message's content (tiers may allow less). */
   messageContentLength: 1_000_000,
+  /** Upper bounds of the per-tier limits on what signed-in users write. */
+  tierActiveSessionsMax: 10_000,
+  tierSessionsPerDayMax: 1_000_000,
+  tierMessagesPerSessionMax: 1_000_000,
+  tierPartsBytesMax: 16_777_216,
+  tierMetadataBytesMax: 1_048_576,
+  tierToolCallsPerMessageMax: 10_000,
   /** Characters of a profile's display name (sign-up names are cut to it). */
   displayNameLength: 200,
   /** Characters of a profile's avatar URL. */
   avatarUrlLength: 2_048,
+  /** Characters of a correction's reason. */
+  adjustmentReasonLength: 500,
   /** How long a quota reservation may hold, in seconds. */
   reservationTtlMinSeconds: 1,
   reservationTtlMaxSeconds: 86_400,
@@ -34,18 +80,28 @@ export const limits = {
 /** What a refusal says after "field: ". */
 export const messages = {
   tokens: `must be between 0 and ${limits.tokensPerRequest}`,
+  tokenDelta: `must be between -${limits.tokensPerRequest} and ${limits.tokensPerRequest}`,
+  cost: `must be a number of USD between 0 and ${limits.costPerRequestUsd}`,
+  costDelta: `must be a number of USD between -${limits.costPerRequestUsd} and ${limits.costPerRequestUsd}`,
+  computedCost: `the cost computed from the price table exceeds ${limits.costPerRequestUsd} USD: check the token counts and the price`,
+  price: `must be a number of USD per million tokens between 0 and ${limits.pricePerMtokUsd}`,
+  latency: `must be between 0 and ${limits.latencyMs} ms`,
   idempotencyKey: `must be 1 to ${limits.idempotencyKeyLength} characters`,
+  occurredAtFuture: `must not be more than ${limits.clockSkewSeconds} seconds in the future`,
   model: `must be 1 to ${limits.modelLength} characters`,
   errorCode: `must be at most ${limits.errorCodeLength} characters`,
   sessionTitle: `must be at most ${limits.sessionTitleLength} characters`,
   modelAtMost: `must be at most ${limits.modelLength} characters`,
   providerId: `must be a provider id such as "openai" (at most ${limits.providerIdLength} characters)`,
-  displayName: `must be at most ${limits.displayNameLength} characters`,
-  avatarUrl: `must be at most ${limits.avatarUrlLength} characters`,
   messageContent: `must be at most ${limits.messageContentLength} characters`,
+  displayName: `must be at most ${limits.displayNameLength} characters`,
+  avatarUrl: `must be an http(s) URL of at most ${limits.avatarUrlLength} characters`,
+  adjustmentReason: `must be 1 to ${limits.adjustmentReasonLength} characters`,
   notNegative: 'must not be negative',
   reservationTtl: 'must be between 1 second and 1 day',
   purgeBatch: `must be between 1 and ${limits.purgeBatchMax}`,
+  purgeAge: `must be at least ${limits.idempotencyWindowDays} days (the idempotency window)`,
+  requestsPerTotalRow: `more than ${limits.requestsPerTotalRow} requests in one total: record them under another model or day`,
 } as const;
 
 /** What `{{...}}` placeholders in src/sql may name. */

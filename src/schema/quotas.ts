@@ -13,15 +13,23 @@ import {
   uuid,
 } from 'drizzle-orm/pg-core';
 import { timestamps, timestamptz, usd } from './columns.js';
+import { limits } from './limits.js';
 import { reservationStatus } from './enums.js';
 import { profiles } from './profiles.js';
 
 // Monthly cost limits are whole cents or finer.
 const usdLimit = () => numeric({ precision: 14, scale: 4 });
 
+/** `column between 0 and max` for each pair, as one SQL condition (NaN is above every max). */
+const inRange = (bounds: [string, number][]) =>
+  sql.raw(bounds.map(([column, max]) => `${column} between 0 and ${max}`).join(' and '));
+
 /**
- * Quota tiers are plain data: `free` is the default; others are rows, not
- * code. Exactly one tier is the default for new users.
+ * Quota tiers are plain data: `free` is the default for new users,
+ * `anonymous` for Supabase's anonymous sign-ins; others are rows, not code.
+ * Besides the usage limits, a tier bounds what its users may write
+ * themselves through the API (sessions, messages, their sizes), so that no
+ * signed-in user, anonymous ones least of all, can fill the database.
  */
 export const quotaTiers = pgTable(
   'quota_tiers',
@@ -35,16 +43,41 @@ export const quotaTiers = pgTable(
     // Percentage of a limit at which the user is warned.
     softLimitPercent: smallint().notNull().default(80),
     isDefault: boolean().notNull().default(false),
+    // The tier of anonymous sign-ins (Supabase is_anonymous), until they link an identity.
+    isAnonymousDefault: boolean().notNull().default(false),
+    // What a user of the tier may write through the API.
+    maxActiveSessions: integer().notNull().default(50),
+    maxSessionsPerDay: integer().notNull().default(500),
+    maxMessagesPerSession: integer().notNull().default(5_000),
+    maxMessageChars: integer().notNull().default(limits.messageContentLength),
+    maxPartsBytes: integer().notNull().default(1_048_576),
+    maxMetadataBytes: integer().notNull().default(16_384),
+    maxToolCallsPerMessage: integer().notNull().default(256),
     ...timestamps,
   },
   (t) => [
-    // At most one default tier.
+    // At most one default tier, and at most one for anonymous users.
     uniqueIndex('quota_tiers_one_default_key').on(t.isDefault).where(sql`${t.isDefault}`),
+    uniqueIndex('quota_tiers_one_anonymous_default_key').on(t.isAnonymousDefault).where(sql`${t.isAnonymousDefault}`),
     check('quota_tiers_id_format', sql`${t.id} ~ '^[a-z][a-z0-9_-]{0,39}$'`),
     check('quota_tiers_name_length', sql`char_length(${t.name}) between 1 and 100`),
     check(
-      'quota_tiers_limits_non_negative',
-      sql`${t.monthlyTokenLimit} >= 0 and ${t.monthlyCostLimitUsd} >= 0 and ${t.dailyRequestLimit} >= 0`,
+      'quota_tiers_limits_range',
+      inRange([
+        ['monthly_token_limit', limits.monthlyTokenLimit],
+        ['monthly_cost_limit_usd', limits.monthlyCostLimitUsd],
+        ['daily_request_limit', limits.dailyRequestLimit],
+      ]),
+    ),
+    check(
+      'quota_tiers_write_limits_range',
+      sql.raw(`max_active_sessions between 1 and ${limits.tierActiveSessionsMax}
+        and max_sessions_per_day between 1 and ${limits.tierSessionsPerDayMax}
+        and max_messages_per_session between 1 and ${limits.tierMessagesPerSessionMax}
+        and max_message_chars between 1 and ${limits.messageContentLength}
+        and max_parts_bytes between 1 and ${limits.tierPartsBytesMax}
+        and max_metadata_bytes between 64 and ${limits.tierMetadataBytesMax}
+        and max_tool_calls_per_message between 0 and ${limits.tierToolCallsPerMessageMax}`),
     ),
     check('quota_tiers_soft_limit_range', sql`${t.softLimitPercent} between 1 and 100`),
   ],
@@ -83,11 +116,17 @@ export const userQuotas = pgTable(
   (t) => [
     // Serves the foreign key to tiers (tier changes re-derive limits).
     index('user_quotas_tier_idx').on(t.tierId),
+    // Bounded so that the quota arithmetic cannot overflow; the upper bound also refuses NaN.
     check(
-      'user_quotas_limits_non_negative',
-      sql`${t.monthlyTokenLimit} >= 0 and ${t.monthlyCostLimitUsd} >= 0 and ${t.dailyRequestLimit} >= 0
-        and ${t.monthlyTokenLimitOverride} >= 0 and ${t.monthlyCostLimitUsdOverride} >= 0
-        and ${t.dailyRequestLimitOverride} >= 0`,
+      'user_quotas_limits_range',
+      inRange([
+        ['monthly_token_limit', limits.monthlyTokenLimit],
+        ['monthly_cost_limit_usd', limits.monthlyCostLimitUsd],
+        ['daily_request_limit', limits.dailyRequestLimit],
+        ['monthly_token_limit_override', limits.monthlyTokenLimit],
+        ['monthly_cost_limit_usd_override', limits.monthlyCostLimitUsd],
+        ['daily_request_limit_override', limits.dailyRequestLimit],
+      ]),
     ),
     check(
       'user_quotas_soft_limit_range',

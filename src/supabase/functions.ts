@@ -58,6 +58,12 @@ export const rpcFunctionSpecs = {
     returns: 'integer',
     executableBy: ['service_role'],
   },
+  record_adjustment: {
+    args: { p_event_id: 'bigint', p_idempotency_key: 'text', p_reason: 'text', p_input_tokens: 'bigint', p_output_tokens: 'bigint', p_cached_input_tokens: 'bigint', p_cache_write_tokens: 'bigint', p_reasoning_tokens: 'bigint', p_cost_usd: 'numeric' },
+    optional: ['p_input_tokens', 'p_output_tokens', 'p_cached_input_tokens', 'p_cache_write_tokens', 'p_reasoning_tokens', 'p_cost_usd'],
+    returns: 'TABLE(event_id bigint, duplicate boolean, total_tokens bigint, cost_usd numeric)',
+    executableBy: ['service_role'],
+  },
   record_usage: {
     args: { p_user_id: 'uuid', p_idempotency_key: 'text', p_provider: 'text', p_model: 'text', p_agent_mode: 'agent_mode', p_input_tokens: 'bigint', p_output_tokens: 'bigint', p_cached_input_tokens: 'bigint', p_cache_write_tokens: 'bigint', p_reasoning_tokens: 'bigint', p_status: 'usage_status', p_cost_usd: 'numeric', p_latency_ms: 'integer', p_session_id: 'uuid', p_message_id: 'bigint', p_reservation_id: 'uuid', p_error_code: 'text', p_occurred_at: 'timestamp with time zone' },
     optional: ['p_input_tokens', 'p_output_tokens', 'p_cached_input_tokens', 'p_cache_write_tokens', 'p_reasoning_tokens', 'p_status', 'p_cost_usd', 'p_latency_ms', 'p_session_id', 'p_message_id', 'p_reservation_id', 'p_error_code', 'p_occurred_at'],
@@ -144,7 +150,7 @@ export type NullableColumnsFor<Specs extends Record<string, RpcFunctionSpec>> = 
 export const rpcNullableColumns = {
   // A model without a price: the cost is unknown.
   record_usage: ['cost_usd'],
-  // A refusal holds nothing.
+  // A refusal holds nothing (a spent key names its reservation, which may be settled).
   reserve_quota: ['reservation_id', 'expires_at'],
   // No message of the session has a latency yet.
   session_latency: ['avg_ms', 'p95_ms'],

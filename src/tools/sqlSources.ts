@@ -47,6 +47,8 @@ export interface SqlUnit {
   /** Path under src/sql, e.g. `aiUsage/record_usage.sql`. */
   path: string;
   statements: SqlStatement[];
+  /** Tables, views and sequences whose privileges or storage options it sets (`public.profiles`). */
+  relations: string[];
   /** Hash of the statements without comments outside function bodies. */
   hash: string;
   objects: SqlObject[];
@@ -55,6 +57,8 @@ export interface SqlUnit {
 }
 
 export interface SqlSourcesState {
+  /** The last migration of the journal when the sources were last generated. */
+  lastMigration?: string;
   units: Record<string, { hash: string; objects: SqlObject[] }>;
 }
 
@@ -85,6 +89,37 @@ export function renderPlaceholders(text: string, path: string, constants: Record
 }
 
 type Node = Record<string, any>;
+
+const relationOf = (range: Node): string => `${range.schemaname ?? 'public'}.${range.relname}`;
+
+/** Relations a statement grants on or sets storage options of. */
+function relationsOf(kind: string, stmt: Node): string[] {
+  if (kind === 'GrantStmt' && stmt.targtype === 'ACL_TARGET_OBJECT' && ['OBJECT_TABLE', 'OBJECT_SEQUENCE'].includes(stmt.objtype)) {
+    return (stmt.objects ?? []).map((o: Node) => relationOf(o.RangeVar));
+  }
+  if (kind === 'AlterTableStmt') return [relationOf(stmt.relation)];
+  return [];
+}
+
+/**
+ * Relations a migration creates, or drops and creates again (drizzle-kit
+ * recreates a view whose definition changed): they come back with only the
+ * default privileges, so the sources that grant on them must be applied again.
+ */
+export async function relationsCreatedBy(migration: string): Promise<Set<string>> {
+  await loadParser();
+  const created = new Set<string>();
+  for (const part of migration.split('--> statement-breakpoint')) {
+    if (!part.trim()) continue;
+    for (const { stmt } of (parseSync(part) as { stmts: { stmt: Node }[] }).stmts) {
+      if (stmt.CreateStmt) created.add(relationOf(stmt.CreateStmt.relation));
+      if (stmt.ViewStmt) created.add(relationOf(stmt.ViewStmt.view));
+      if (stmt.CreateTableAsStmt) created.add(relationOf(stmt.CreateTableAsStmt.into.rel));
+      if (stmt.CreateSeqStmt) created.add(relationOf(stmt.CreateSeqStmt.sequence));
+    }
+  }
+  return created;
+}
 
 const names = (list: Node[] | undefined): string[] => (list ?? []).map((n) => n.String?.sval as string);
 
@@ -142,6 +177,7 @@ const ranks: Record<string, number> = {
   GrantStmt: 3,
   AlterTableStmt: 4,
   InsertStmt: 5,
+  UpdateStmt: 5,
 };
 
 function checkStatement(kind: string, stmt: Node, path: string): void {
@@ -154,6 +190,9 @@ function checkStatement(kind: string, stmt: Node, path: string): void {
   if (kind === 'ViewStmt' && !stmt.replace) throw new SqlSourceError(`${path}: write "create or replace view"`);
   if (kind === 'InsertStmt' && !stmt.onConflictClause) {
     throw new SqlSourceError(`${path}: reference data must say what happens on conflict, so the unit can be applied again`);
+  }
+  if (kind === 'UpdateStmt' && !stmt.whereClause) {
+    throw new SqlSourceError(`${path}: a data fix says which rows it fixes (update ... where), so applying it again changes nothing`);
   }
   if (kind === 'AlterTableStmt') {
     for (const { AlterTableCmd: cmd } of stmt.cmds ?? []) {
@@ -182,6 +221,7 @@ export async function readUnit(path: string, rawText: string): Promise<SqlUnit> 
   const tokens = scanSync(text).tokens.filter((t) => t.tokenName !== 'SQL_COMMENT' && t.tokenName !== 'C_COMMENT');
   const statements: SqlStatement[] = [];
   const objects: SqlObject[] = [];
+  const relations = new Set<string>();
   const hash = createHash('sha256');
   let rank = 9;
   let previousEnd = 0;
@@ -192,6 +232,7 @@ export async function readUnit(path: string, rawText: string): Promise<SqlUnit> 
     rank = Math.min(rank, ranks[kind]!);
     if (kind === 'CreateFunctionStmt') objects.push(functionObject(stmt, path));
     if (kind === 'CreateTrigStmt') objects.push(triggerObject(stmt, path));
+    for (const relation of relationsOf(kind, stmt)) relations.add(relation);
     const start = entry.stmt_location ?? 0;
     const end = entry.stmt_len ? start + entry.stmt_len : bytes.length;
     // Offsets are in bytes.
@@ -201,7 +242,7 @@ export async function readUnit(path: string, rawText: string): Promise<SqlUnit> 
     previousEnd = end;
   }
   if (statements.length === 0) throw new SqlSourceError(`${path}: holds no statement`);
-  return { path, statements, hash: hash.digest('hex'), objects, rank };
+  return { path, statements, relations: [...relations].sort(), hash: hash.digest('hex'), objects, rank };
 }
 
 /** Every source, in the order they are applied. */
@@ -246,8 +287,8 @@ export function readState(file = stateFile): SqlSourcesState {
   return JSON.parse(readFileSync(file, 'utf8')) as SqlSourcesState;
 }
 
-export function stateOf(units: SqlUnit[]): SqlSourcesState {
-  return { units: Object.fromEntries(units.map((u) => [u.path, { hash: u.hash, objects: u.objects }])) };
+export function stateOf(units: SqlUnit[], lastMigration: string): SqlSourcesState {
+  return { lastMigration, units: Object.fromEntries(units.map((u) => [u.path, { hash: u.hash, objects: u.objects }])) };
 }
 
 export interface SqlPlan {
@@ -259,18 +300,22 @@ export interface SqlPlan {
   units: SqlUnit[];
 }
 
-/** What a migration must do for a database generated from `state` to match `units`. */
-export function planMigration(units: SqlUnit[], state: SqlSourcesState): SqlPlan {
+/**
+ * What a migration must do for a database generated from `state` to match
+ * `units`, after migrations that (re)created the relations in `recreated`.
+ */
+export function planMigration(units: SqlUnit[], state: SqlSourcesState, recreated: ReadonlySet<string> = new Set()): SqlPlan {
   const declared = new Map(units.flatMap((u) => u.objects.map((o) => [o.identity, o] as const)));
   const previous = new Map(Object.values(state.units).flatMap((u) => u.objects.map((o) => [o.identity, o] as const)));
   const drops = [...previous.values()]
     .filter((o) => !declared.has(o.identity))
     .sort((a, b) => (a.kind === b.kind ? a.identity.localeCompare(b.identity) : a.kind === 'trigger' ? -1 : 1));
-  const recreated = [...declared.values()].filter((o) => {
+  const recreatedFunctions = [...declared.values()].filter((o) => {
     const before = previous.get(o.identity);
     return o.kind === 'function' && before?.shape !== undefined && before.shape !== o.shape;
   });
-  return { drops, recreated, units: units.filter((u) => state.units[u.path]?.hash !== u.hash) };
+  const changed = (u: SqlUnit) => state.units[u.path]?.hash !== u.hash || u.relations.some((r) => recreated.has(r));
+  return { drops, recreated: recreatedFunctions, units: units.filter(changed) };
 }
 
 export const isEmptyPlan = (plan: SqlPlan): boolean => plan.drops.length + plan.recreated.length + plan.units.length === 0;

@@ -27,7 +27,7 @@ export const maxContentLength = limits.messageContentLength;
 export const appendMessageInput = createInsertSchema(agentMessages, {
   content: () => z.string().max(maxContentLength, messages.messageContent),
   model: () => z.string().min(1, messages.model).max(limits.modelLength, messages.modelAtMost).optional(),
-  latencyMs: () => z.number().int('must be a whole number').min(0, messages.notNegative).optional(),
+  latencyMs: () => z.number().int('must be a whole number').min(0, messages.latency).max(limits.latencyMs, messages.latency).optional(),
   inputTokens: () => z.number().int().min(0, messages.tokens).max(limits.tokensPerRequest, messages.tokens).default(0),
   outputTokens: () => z.number().int().min(0, messages.tokens).max(limits.tokensPerRequest, messages.tokens).default(0),
 })

@@ -16,10 +16,43 @@ const tokens = z
   .min(0, messages.tokens)
   .max(maxTokensPerRequest, messages.tokens);
 
-/** Exact money: a decimal string (never a float), up to 10 decimals. */
+/** Whether the decimal string `value` (digits, optional fraction) is at most the whole number `max`, exactly. */
+function decimalAtMost(value: string, max: number): boolean {
+  const [whole = '', fraction = ''] = value.replace(/^-/, '').split('.');
+  const integer = BigInt(whole);
+  return integer < BigInt(max) || (integer === BigInt(max) && !/[1-9]/.test(fraction));
+}
+
+/**
+ * Exact money: a decimal string (never a float) with at most 10 decimals, from
+ * 0 to what one request may cost. NaN, Infinity and exponents are not decimals.
+ */
 export const usdAmount = z
   .string()
-  .regex(/^\d{1,10}(\.\d{1,10})?$/, 'must be a non-negative decimal string with at most 10 decimals');
+  .regex(/^\d{1,15}(\.\d{1,10})?$/, messages.cost)
+  .refine((v) => decimalAtMost(v, limits.costPerRequestUsd), messages.cost);
+
+/** A signed change of money, for corrections: the same bounds either way. */
+export const usdDelta = z
+  .string()
+  .regex(/^-?\d{1,15}(\.\d{1,10})?$/, messages.costDelta)
+  .refine((v) => decimalAtMost(v, limits.costPerRequestUsd), messages.costDelta);
+
+const latencyMs = z.number().int('must be a whole number').min(0, messages.latency).max(limits.latencyMs, messages.latency);
+
+/**
+ * When the request happened: a real date, not in the future beyond clock skew
+ * and not older than the idempotency window. The database applies its own,
+ * usually shorter, backdating limit (witchcraft.usage_backdating_days).
+ */
+const occurredAt = z
+  .date('must be a Date')
+  .refine((d) => !Number.isNaN(d.getTime()), 'must be a valid date')
+  .refine((d) => d.getTime() <= Date.now() + limits.clockSkewSeconds * 1000, messages.occurredAtFuture)
+  .refine(
+    (d) => d.getTime() >= Date.now() - limits.idempotencyWindowDays * 86_400_000,
+    `must not be more than ${limits.idempotencyWindowDays} days in the past`,
+  );
 
 export const idempotencyKey = z
   .string()
@@ -32,7 +65,7 @@ export const recordUsageInput = createInsertSchema(aiUsageEvents, {
   provider: () =>
     z.string().regex(new RegExp(`^[a-z0-9][a-z0-9_.-]{0,${limits.providerIdLength - 1}}$`), messages.providerId),
   model: () => z.string().min(1, messages.model).max(limits.modelLength, messages.model),
-  latencyMs: () => z.number().int('must be a whole number').min(0, messages.notNegative).optional(),
+  latencyMs: () => latencyMs.optional(),
   errorCode: () => z.string().max(limits.errorCodeLength, messages.errorCode).optional(),
 })
   .pick({ userId: true, idempotencyKey: true, provider: true, model: true, latencyMs: true, errorCode: true })
@@ -49,7 +82,7 @@ export const recordUsageInput = createInsertSchema(aiUsageEvents, {
     sessionId: z.uuid('must be a uuid').optional(),
     messageId: z.number().int().positive('must be a message id').optional(),
     reservationId: z.uuid('must be a uuid').optional(),
-    occurredAt: z.date('must be a Date').optional(),
+    occurredAt: occurredAt.optional(),
   })
   .strict();
 
@@ -65,7 +98,30 @@ export const monthlyUsageInput = z
 
 export const purgeUsageInput = z
   .object({
-    olderThanDays: z.number().int().min(1, 'must be at least 1 day').max(36500),
+    olderThanDays: z.number().int().min(limits.idempotencyWindowDays, messages.purgeAge).max(36500),
     batchSize: z.number().int().min(1, messages.purgeBatch).max(limits.purgeBatchMax, messages.purgeBatch).default(10_000),
   })
   .strict();
+
+const tokenDelta = z
+  .number()
+  .int('must be a whole number')
+  .min(-limits.tokensPerRequest, messages.tokenDelta)
+  .max(limits.tokensPerRequest, messages.tokenDelta);
+
+/** A correction of a recorded request: signed deltas, a reason, its own idempotency key. */
+export const recordAdjustmentInput = z
+  .object({
+    /** The request to correct (its event id, from recordUsage). */
+    eventId: z.number().int().positive('must be a usage event id'),
+    idempotencyKey,
+    reason: z.string().trim().min(1, messages.adjustmentReason).max(limits.adjustmentReasonLength, messages.adjustmentReason),
+    inputTokens: tokenDelta.default(0),
+    outputTokens: tokenDelta.default(0),
+    cachedInputTokens: tokenDelta.default(0),
+    cacheWriteTokens: tokenDelta.default(0),
+    reasoningTokens: tokenDelta.default(0),
+    costUsd: usdDelta.default('0'),
+  })
+  .strict();
+export type RecordAdjustmentInput = z.input<typeof recordAdjustmentInput>;

@@ -165,14 +165,19 @@ describe('anon reads nothing at all', () => {
     }
   });
 
-  it('a table added by a later migration is not granted to anon either', async () => {
+  it('a table, sequence or function added by a later migration is granted to nobody until its source says so', async () => {
     await t.db.transaction(async (tx) => {
-      await tx.execute(sql`create table public.later_table (id int)`);
-      const [p] = await queryRows<{ anon: boolean; signed_in: boolean }>(tx, sql`select
+      await tx.execute(sql`create table public.later_table (id bigint generated always as identity, note text)`);
+      await tx.execute(sql`create function public.later_function() returns int language sql as 'select 1'`);
+      const [p] = await queryRows<Record<string, boolean>>(tx, sql`select
         has_table_privilege('anon', 'public.later_table', 'select') as anon,
-        has_table_privilege('authenticated', 'public.later_table', 'select') as signed_in`);
-      // Signed-in users still get Supabase's default grant: RLS must guard it (the matrix fails without a decision).
-      expect(p).toEqual({ anon: false, signed_in: true });
+        has_table_privilege('authenticated', 'public.later_table', 'select,insert,update,delete,truncate,references,trigger') as signed_in,
+        has_table_privilege('service_role', 'public.later_table', 'select,insert,update,delete,truncate,references,trigger') as service,
+        has_sequence_privilege('authenticated', 'public.later_table_id_seq', 'usage,select,update') as sequence,
+        has_function_privilege('anon', 'public.later_function()', 'execute') as anon_executes,
+        has_function_privilege('authenticated', 'public.later_function()', 'execute') as signed_in_executes`);
+      // Supabase's own default privileges would have granted all of these.
+      expect(p).toEqual({ anon: false, signed_in: false, service: false, sequence: false, anon_executes: false, signed_in_executes: false });
       tx.rollback();
     }).catch((e) => {
       if (!String(e?.message ?? e).includes('Rollback')) throw e;

@@ -102,7 +102,9 @@ const spec: Record<string, RelationSpec> = {
     insert: (c) => sql`insert into public.ai_usage_events (user_id, idempotency_key, provider, model, agent_mode, cost_usd, cost_source, status)
       values (${c.a}::uuid, ${key()}, 'openai', 'gpt-4.1', 'debug', 0, 'given', 'success') returning 1`,
     update: 'latency_ms = latency_ms',
-    allow: { select: ownerAndService, insert: serviceOnly, update: serviceOnly, delete: serviceOnly },
+    // Append-only for every API role: written only by record_usage and
+    // record_adjustment, removed only by retention and account deletion.
+    allow: { select: ownerAndService, insert: [], update: [], delete: [] },
   },
   ai_usage_daily: {
     filter: userRows('user_id'),
@@ -121,14 +123,16 @@ const spec: Record<string, RelationSpec> = {
     filter: userRows('user_id'),
     insert: (c) => sql`insert into public.agent_sessions (user_id, agent_mode) values (${c.a}::uuid, 'debug') returning 1`,
     update: 'title = title',
-    allow: { select: ownerAndService, insert: ownerAndService, update: ownerAndService, delete: serviceOnly },
+    // Deleting a session would delete its messages: sessions go only with the account.
+    allow: { select: ownerAndService, insert: ownerAndService, update: ownerAndService, delete: [] },
   },
   agent_messages: {
     filter: userRows('user_id'),
     insert: (c) => sql`insert into public.agent_messages (session_id, user_id, role, content)
       values (${c.sessionA}::uuid, ${c.a}::uuid, 'user', 'hi') returning 1`,
     update: 'content = content',
-    allow: { select: ownerAndService, insert: ownerAndService, update: serviceOnly, delete: serviceOnly },
+    // Append-only for every API role, service_role included.
+    allow: { select: ownerAndService, insert: ownerAndService, update: [], delete: [] },
   },
 };
 

@@ -1,6 +1,7 @@
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signUpLocal } from '../../src/local/auth.js';
+import { queryRows, type Db } from '../../src/db.js';
 import { recordUsage } from '../../src/queries/usage.js';
 import { freshDatabase, type TestDatabase } from '../support/database.js';
 import { startTestSession } from '../support/fixtures.js';
@@ -36,9 +37,36 @@ describe('sign-up never fails for odd but valid input', () => {
     expect(await profileOf(id)).toMatchObject({ email: null, phone: '15550001111', email_verified: false, tier_id: 'free' });
   });
 
-  it('an anonymous user', async () => {
+  it('an anonymous user starts on the anonymous tier, not the free one', async () => {
     const id = await signUpLocal(t.db, { isAnonymous: true });
-    expect(await profileOf(id)).toMatchObject({ email: null, is_anonymous: true, tier_id: 'free' });
+    expect(await profileOf(id)).toMatchObject({ email: null, is_anonymous: true, tier_id: 'anonymous' });
+    const [q] = await t.rows<{ monthly_token_limit: string; daily_request_limit: number }>(
+      sql`select monthly_token_limit::text, daily_request_limit from user_quotas where user_id = ${id}`);
+    const [free] = await t.rows<{ monthly_token_limit: string }>(sql`select monthly_token_limit::text from quota_tiers where id = 'free'`);
+    expect(Number(q!.monthly_token_limit)).toBeLessThan(Number(free!.monthly_token_limit));
+    // Farming: a hundred anonymous sign-ins hold a hundred small quotas, not a hundred free ones.
+    for (let i = 0; i < 100; i++) await signUpLocal(t.db, { isAnonymous: true });
+    const [farm] = await t.rows<{ tiers: string[] }>(sql`select array_agg(distinct q.tier_id) as tiers
+      from user_quotas q join profiles p on p.id = q.user_id where p.is_anonymous`);
+    expect(farm!.tiers).toEqual(['anonymous']);
+  });
+
+  it('without a tier marked for anonymous users, they get the default tier', async () => {
+    await t.db.transaction(async (tx) => {
+      await tx.execute(sql`update quota_tiers set is_anonymous_default = false`);
+      const id = await signUpLocal(tx as unknown as Db, { isAnonymous: true });
+      await tx.execute(sql`reset role`);
+      const [q] = await queryRows<{ tier_id: string }>(tx, sql`select tier_id from user_quotas where user_id = ${id}`);
+      expect(q!.tier_id).toBe('free');
+      tx.rollback();
+    }).catch((e) => {
+      if (!String(e?.message ?? e).includes('Rollback')) throw e;
+    });
+  });
+
+  it('control and bidi-override characters are removed from names taken at sign-up', async () => {
+    const id = await signUpLocal(t.db, { email: 'rlo@example.com', userMetadata: { full_name: ' Eve\u202Egpj.exe\u0007\u2066 ' } });
+    expect((await profileOf(id))!.display_name).toBe('Evegpj.exe');
   });
 
   it('a very long name is shortened, not refused', async () => {
@@ -64,10 +92,25 @@ describe('profiles follow auth.users', () => {
     expect(await profileOf(id)).toMatchObject({ email: 'changed@example.com', phone: '15559990000' });
   });
 
-  it('an anonymous user who links an email is no longer anonymous', async () => {
+  it('an anonymous user who links an email is no longer anonymous, moves to the default tier, and it is audited', async () => {
     const id = await signUpLocal(t.db, { isAnonymous: true });
     await t.rows(sql`update auth.users set email = 'linked@example.com', is_anonymous = false where id = ${id}`);
-    expect(await profileOf(id)).toMatchObject({ email: 'linked@example.com', is_anonymous: false });
+    expect(await profileOf(id)).toMatchObject({ email: 'linked@example.com', is_anonymous: false, tier_id: 'free' });
+    const entries = await t.rows<{ action: string; before: unknown; after: unknown }>(sql`select action, before, after from audit_log
+      where subject_id = ${id} order by id`);
+    expect(entries).toEqual([
+      { action: 'quota.tier_changed', before: expect.objectContaining({ tier_id: 'anonymous' }), after: expect.objectContaining({ tier_id: 'free' }) },
+      { action: 'user.anonymous_linked', before: { is_anonymous: true, tier_id: 'anonymous' }, after: { is_anonymous: false, tier_id: 'free' } },
+    ]);
+  });
+
+  it('a user an admin put on another tier keeps it when linking', async () => {
+    await t.rows(sql`insert into quota_tiers (id, name, monthly_token_limit, monthly_cost_limit_usd, daily_request_limit)
+      values ('trial', 'Trial', 50000, 1, 50) on conflict do nothing`);
+    const id = await signUpLocal(t.db, { isAnonymous: true });
+    await t.rows(sql`update user_quotas set tier_id = 'trial' where user_id = ${id}`);
+    await t.rows(sql`update auth.users set email = 'kept@example.com', is_anonymous = false where id = ${id}`);
+    expect(await profileOf(id)).toMatchObject({ is_anonymous: false, tier_id: 'trial' });
   });
 
   it('deleting the auth user removes personal data; audit entries stay', async () => {

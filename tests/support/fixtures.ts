@@ -52,3 +52,17 @@ export async function startTestSession(t: TestDatabase, userId: string, options:
     returning id`);
   return row!.id;
 }
+
+/**
+ * Moves a user's recorded usage `days` into the past, as time passing would:
+ * their events (when they happened and when they were recorded) and their
+ * daily totals. record_usage refuses requests older than its backdating
+ * limit, so a test that needs last year's usage records it now and ages it.
+ * Daily rows must not already exist at the target days.
+ */
+export async function ageUsage(t: TestDatabase, userId: string, days: number): Promise<void> {
+  const by = sql`make_interval(days => ${days}::int)`;
+  await t.rows(sql`update public.ai_usage_events set occurred_at = occurred_at - ${by}, created_at = created_at - ${by}
+    where user_id = ${userId}::uuid`);
+  await t.rows(sql`update public.ai_usage_daily set date = date - ${by} where user_id = ${userId}::uuid`);
+}

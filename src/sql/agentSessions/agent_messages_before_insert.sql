@@ -4,13 +4,18 @@
 -- owner and the next sequence number from the session. Tool calls are the
 -- parts of type tool_call / tool_use. Token figures come from usage events
 -- (record_usage), not from messages, so nothing is counted twice.
+--
+-- What a message may hold is bounded by its owner's tier (quota_tiers):
+-- messages per session, characters of content, bytes of parts, tool calls per
+-- message; latency by {{limits.latencyMs}} ms. Refusals (SQLSTATE 54000) name
+-- the field and the limit.
 -- SECURITY DEFINER: the session figures are written only by the database.
 
 create or replace function private.agent_messages_before_insert()
 returns trigger
 language plpgsql
 security definer
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 as $$
 declare
   -- The API role of the caller (inside this SECURITY DEFINER function
@@ -21,9 +26,18 @@ declare
   v_tools integer := 0;
   v_owner uuid;
   v_seq integer;
+  v_tier public.quota_tiers%rowtype;
 begin
   if v_role = 'anon' or (v_role = 'authenticated' and v_caller is null) then
     perform private.bad_input('session_id', 'needs a signed-in user', '42501');
+  end if;
+  -- Bounds that need no tier, checked before any work.
+  if new.latency_ms > {{limits.latencyMs}} then
+    perform private.bad_input('latency_ms', {{messages.latency}});
+  end if;
+  if pg_column_size(new.parts) > {{limits.tierPartsBytesMax}} then
+    perform private.bad_input('parts', format('must be at most %s bytes, not %s', {{limits.tierPartsBytesMax}},
+      pg_column_size(new.parts)), '54000');
   end if;
   if jsonb_typeof(new.parts) = 'array' then
     select count(*) into v_tools from jsonb_array_elements(new.parts) p
@@ -52,6 +66,31 @@ begin
     perform private.bad_input('session_id', 'is not a session of this user', '23503');
   end if;
 
+  -- The owner's tier bounds what goes into a session (raising undoes the
+  -- session's update above).
+  select t.* into v_tier
+  from public.user_quotas q join public.quota_tiers t on t.id = q.tier_id
+  where q.user_id = v_owner;
+  if not found then
+    select t.* into v_tier from public.quota_tiers t where t.is_default;
+  end if;
+  if v_seq > v_tier.max_messages_per_session then
+    perform private.bad_input('session_id', format('already holds %s messages, the most tier %s allows (max_messages_per_session)',
+      v_seq - 1, v_tier.id), '54000');
+  end if;
+  if char_length(new.content) > v_tier.max_message_chars then
+    perform private.bad_input('content', format('must be at most %s characters (tier %s, max_message_chars), not %s',
+      v_tier.max_message_chars, v_tier.id, char_length(new.content)), '54000');
+  end if;
+  if pg_column_size(new.parts) > v_tier.max_parts_bytes then
+    perform private.bad_input('parts', format('must be at most %s bytes (tier %s, max_parts_bytes), not %s',
+      v_tier.max_parts_bytes, v_tier.id, pg_column_size(new.parts)), '54000');
+  end if;
+  if v_tools > v_tier.max_tool_calls_per_message then
+    perform private.bad_input('parts', format('must hold at most %s tool calls (tier %s, max_tool_calls_per_message), not %s',
+      v_tier.max_tool_calls_per_message, v_tier.id, v_tools), '54000');
+  end if;
+
   new.user_id := v_owner;
   new.seq := v_seq;
   new.created_at := now();
@@ -60,7 +99,7 @@ end;
 $$;
 
 comment on function private.agent_messages_before_insert() is
-  'Trigger: numbers a new message in its session, takes its owner from the session and moves the session figures; refuses ended and foreign sessions.';
+  'Trigger: numbers a new message in its session, takes its owner from the session and moves the session figures; refuses ended and foreign sessions and what the owner''s tier does not allow.';
 
 revoke all on function private.agent_messages_before_insert() from public, anon, authenticated, service_role;
 

@@ -4,7 +4,7 @@
 create or replace function public.close_idle_sessions(p_idle interval)
 returns integer
 language plpgsql
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 security invoker
 as $$
 declare

@@ -7,7 +7,7 @@ create or replace function public.session_latency(p_session_id uuid)
 returns table (latency_count integer, avg_ms numeric, p95_ms double precision)
 language sql
 stable
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 security invoker
 as $$
   select s.latency_count,

@@ -10,7 +10,7 @@ returns table (
   reasoning_tokens bigint, total_tokens bigint, cost_usd numeric)
 language plpgsql
 stable
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 security invoker
 as $$
 declare

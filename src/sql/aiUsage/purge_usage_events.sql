@@ -1,18 +1,28 @@
--- Retention: deletes up to p_batch_size raw events older than p_older_than
--- and returns how many it deleted; call it until it returns 0 (each call is
--- its own short transaction). Daily totals are separate rows and stay exact.
+-- Retention: deletes up to p_batch_size raw events that happened more than
+-- p_older_than ago and returns how many it deleted; call it until it returns
+-- 0 (each call is its own short transaction). Daily totals are separate rows
+-- and stay exact.
+--
+-- The idempotency window: an event recorded less than
+-- {{limits.idempotencyWindowDays}} days ago is never deleted, whatever its
+-- occurred_at (a request may be recorded late), and p_older_than may not be
+-- shorter than the window. A retried key therefore stays a duplicate for at
+-- least {{limits.idempotencyWindowDays}} days after it was first recorded.
+--
+-- The log is append-only for every API role: this function (the owner's
+-- rights, service_role only) and account deletion are the only ways out.
 
 create or replace function public.purge_usage_events(p_older_than interval, p_batch_size integer default 10000)
 returns integer
 language plpgsql
-set search_path = ''
-security invoker
+set search_path = pg_catalog, pg_temp
+security definer
 as $$
 declare
   v_deleted integer;
 begin
-  if p_older_than is null or p_older_than < interval '1 day' then
-    perform private.bad_input('older_than', 'must be at least 1 day');
+  if p_older_than is null or p_older_than < interval '{{limits.idempotencyWindowDays}} days' then
+    perform private.bad_input('older_than', {{messages.purgeAge}});
   end if;
   if p_batch_size is null or p_batch_size not between 1 and {{limits.purgeBatchMax}} then
     perform private.bad_input('batch_size', {{messages.purgeBatch}});
@@ -21,6 +31,7 @@ begin
   where e.id in (
     select x.id from public.ai_usage_events x
     where x.occurred_at < now() - p_older_than
+      and x.created_at < now() - interval '{{limits.idempotencyWindowDays}} days'
     order by x.occurred_at
     limit p_batch_size);
   get diagnostics v_deleted = row_count;
@@ -29,7 +40,7 @@ end;
 $$;
 
 comment on function public.purge_usage_events(interval, integer) is
-  'Retention: deletes one batch of raw usage events older than the given age; returns how many. Daily totals stay.';
+  'Retention: deletes one batch of raw usage events older than the given age (at least the idempotency window, and never one recorded within it); returns how many. Daily totals stay.';
 
 revoke all on function public.purge_usage_events(interval, integer) from public, anon, authenticated, service_role;
 

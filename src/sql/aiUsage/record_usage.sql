@@ -1,16 +1,34 @@
 -- Records one AI request with everything that depends on it, in one
 -- transaction: the event, its daily total, the session figures and the
 -- reservation it settles. A retry with the same idempotency key returns the
--- first event (duplicate = true) and changes nothing. Daily totals are spread
--- over 8 bucket rows by backend, so one user's concurrent requests do not
--- wait on one row; readers sum over buckets. Errors name the field
+-- first event (duplicate = true) and changes nothing. Errors name the field
 -- ("field: rule", SQLSTATE 22023 for bad values, 23503 for missing rows)
 -- and leave nothing written.
 --
--- Daily totals and reservations are derived rows that only the accounting
--- functions write, so this runs with its owner's rights; only service_role
--- may call it. Built for the hot path: one SQL statement on the normal path,
--- one generic plan per session.
+-- Events, daily totals and reservations are written only by the accounting
+-- functions, so this runs with its owner's rights; only service_role may call
+-- it. It therefore checks everything the rows must satisfy: token counts,
+-- costs and latencies within their bounds (src/schema/limits.ts; the upper
+-- bounds also refuse NaN, which Postgres orders above every number), and an
+-- occurred_at that is finite, not in the future and not older than the
+-- backdating limit: witchcraft.usage_backdating_days when the database sets
+-- it (at most the idempotency window of {{limits.idempotencyWindowDays}} days),
+-- else {{limits.usageBackdatingDays}} days.
+--
+-- Daily totals are spread over 8 bucket rows (the event id modulo 8), so one
+-- user's concurrent requests seldom wait on one row, and a correction
+-- (record_adjustment) lands in the same row as its request; readers sum over
+-- buckets. A daily row and a session take at most
+-- {{limits.requestsPerTotalRow}} requests, which keeps their token sums far
+-- from overflowing.
+--
+-- Safe at every isolation level: under REPEATABLE READ or SERIALIZABLE a
+-- total changed by a concurrent transaction fails with a serialization error
+-- (40001, retry), never with a lost update.
+--
+-- Built for the hot path: one SQL statement on the normal path, one generic
+-- plan per session, search_path pg_catalog then pg_temp (pg_temp last, so a
+-- caller's temporary type or table can never stand in for ours).
 
 create or replace function public.record_usage(
   p_user_id uuid,
@@ -33,7 +51,7 @@ create or replace function public.record_usage(
   p_occurred_at timestamptz default null)
 returns table (event_id bigint, duplicate boolean, cost_usd numeric, cost_source public.cost_source, total_tokens bigint)
 language plpgsql
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 -- One plan for the one statement, made once per session: nothing in it is
 -- worth planning again for particular values.
 set plan_cache_mode = force_generic_plan
@@ -42,8 +60,12 @@ as $$
 declare
   v_at timestamptz := coalesce(p_occurred_at, now());
   v_max constant bigint := {{limits.tokensPerRequest}};
+  v_backdating text;
+  v_days integer;
   v_sessions integer;
   v_reservations integer;
+  v_day_requests integer;
+  v_session_requests integer;
 begin
   -- Validation: the same rules as the TypeScript schema, for callers that come straight here.
   if p_user_id is null then perform private.bad_input('user_id', 'is required'); end if;
@@ -69,10 +91,32 @@ begin
   if p_reasoning_tokens is null or p_reasoning_tokens not between 0 and v_max then
     perform private.bad_input('reasoning_tokens', {{messages.tokens}});
   end if;
-  if p_cost_usd < 0 then perform private.bad_input('cost_usd', {{messages.notNegative}}); end if;
-  if p_latency_ms < 0 then perform private.bad_input('latency_ms', {{messages.notNegative}}); end if;
+  if p_cost_usd not between 0 and {{limits.costPerRequestUsd}} then
+    perform private.bad_input('cost_usd', {{messages.cost}});
+  end if;
+  if p_latency_ms not between 0 and {{limits.latencyMs}} then
+    perform private.bad_input('latency_ms', {{messages.latency}});
+  end if;
   if p_status is null then perform private.bad_input('status', 'is required'); end if;
-  if v_at > now() + interval '5 minutes' then perform private.bad_input('occurred_at', 'must not be in the future'); end if;
+  if v_at > now() + make_interval(secs => {{limits.clockSkewSeconds}}) then
+    perform private.bad_input('occurred_at', {{messages.occurredAtFuture}});
+  end if;
+  if v_at < now() then
+    -- How far back: the database's setting when it has one, else the default.
+    v_backdating := current_setting('witchcraft.usage_backdating_days', true);
+    if coalesce(v_backdating, '') = '' then
+      v_days := {{limits.usageBackdatingDays}};
+    elsif v_backdating ~ '^[0-9]{1,3}$' and v_backdating::integer <= {{limits.idempotencyWindowDays}} then
+      v_days := v_backdating::integer;
+    else
+      perform private.bad_input('witchcraft.usage_backdating_days',
+        format('must be a whole number of days from 0 to %s (the idempotency window), not %L', {{limits.idempotencyWindowDays}}, v_backdating));
+    end if;
+    if v_at < now() - make_interval(days => v_days) then
+      perform private.bad_input('occurred_at',
+        format('must not be more than %s days in the past (witchcraft.usage_backdating_days)', v_days));
+    end if;
+  end if;
 
   -- The whole request in one statement: the price in force at the request's
   -- time and the cost, the event, its daily total, the session figures and
@@ -124,7 +168,7 @@ begin
       request_count, success_count, error_count, cancelled_count, unpriced_count,
       input_tokens, output_tokens, cached_input_tokens, cache_write_tokens, reasoning_tokens, total_tokens,
       cost_usd, latency_ms_sum, latency_count)
-    select p_user_id, date_trunc('day', v_at, 'UTC'), p_provider, p_model, p_agent_mode, (pg_backend_pid() % 8)::smallint,
+    select p_user_id, date_trunc('day', v_at, 'UTC'), p_provider, p_model, p_agent_mode, (e.id % 8)::smallint,
       1, (p_status = 'success')::int, (p_status = 'error')::int, (p_status = 'cancelled')::int,
       (e.cost_source = 'unpriced')::int,
       p_input_tokens, p_output_tokens, p_cached_input_tokens, p_cache_write_tokens, p_reasoning_tokens, e.total_tokens,
@@ -146,6 +190,7 @@ begin
       latency_ms_sum = d.latency_ms_sum + excluded.latency_ms_sum,
       latency_count = d.latency_count + excluded.latency_count,
       updated_at = now()
+    returning d.request_count
   ),
   -- Session figures: input counts everything read (incl. cache), output everything written (incl. reasoning).
   s as (
@@ -158,7 +203,7 @@ begin
       updated_at = now()
     from e
     where ss.id = p_session_id and ss.user_id = p_user_id
-    returning 1
+    returning ss.request_count
   ),
   -- The real usage replaces the estimate. A reservation that expired (or was
   -- swept) while the request ran is settled all the same: the request happened.
@@ -168,8 +213,9 @@ begin
       and exists (select 1 from e)
     returning 1
   )
-  select e.id, e.total_tokens, e.cost_usd, e.cost_source, (select count(*) from s), (select count(*) from r)
-    into event_id, total_tokens, cost_usd, cost_source, v_sessions, v_reservations
+  select e.id, e.total_tokens, e.cost_usd, e.cost_source, (select count(*) from s), (select count(*) from r),
+         (select max(d.request_count) from d), (select max(s.request_count) from s)
+    into event_id, total_tokens, cost_usd, cost_source, v_sessions, v_reservations, v_day_requests, v_session_requests
   from e;
 
   if event_id is null then
@@ -191,6 +237,15 @@ begin
   -- The lookups sit in inner IFs: a condition holding a subquery is run as a
   -- query (executor start, locks on the table and its indexes) every time it
   -- is evaluated, even when its first operand already decides it.
+  if cost_usd > {{limits.costPerRequestUsd}} then
+    perform private.bad_input('cost_usd', {{messages.computedCost}});
+  end if;
+  if v_day_requests > {{limits.requestsPerTotalRow}} then
+    perform private.bad_input('occurred_at', {{messages.requestsPerTotalRow}}, '54000');
+  end if;
+  if v_session_requests > {{limits.requestsPerTotalRow}} then
+    perform private.bad_input('session_id', {{messages.requestsPerTotalRow}}, '54000');
+  end if;
   if p_session_id is not null and v_sessions = 0 then
     perform private.bad_input('session_id', 'is not a session of this user', '23503');
   end if;

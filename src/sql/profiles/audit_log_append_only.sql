@@ -6,7 +6,7 @@
 create or replace function private.audit_log_append_only()
 returns trigger
 language plpgsql
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 security invoker
 as $$
 begin

@@ -5,7 +5,7 @@ create or replace function private.audit_profile_admin()
 returns trigger
 language plpgsql
 security definer
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 as $$
 begin
   perform private.audit(new.id, 'profile.admin_changed', 'profiles', new.id::text,

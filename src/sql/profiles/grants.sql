@@ -11,10 +11,15 @@ grant update (display_name, avatar_url) on table public.profiles to authenticate
 
 grant select, insert, update, delete on table public.profiles to service_role;
 
--- users(id, email, ...) over profiles, with the caller's rights (security_invoker).
+-- users(id, email, ...) over profiles, with the caller's rights (security_invoker):
+-- through it a user changes only what profiles lets them change.
 revoke all on table public.users from public, anon, authenticated, service_role;
 
-grant select, insert, update, delete on table public.users to authenticated, service_role;
+grant select on table public.users to authenticated;
+
+grant update (display_name) on table public.users to authenticated;
+
+grant select, insert, update, delete on table public.users to service_role;
 
 -- The audit log is append-only for every API role, service_role included.
 revoke all on table public.audit_log from public, anon, authenticated, service_role;
@@ -23,6 +28,5 @@ grant select on table public.audit_log to authenticated;
 
 grant select, insert on table public.audit_log to service_role;
 
+-- Identity columns need no privilege on their sequence; nobody may move it (setval).
 revoke all on sequence public.audit_log_id_seq from public, anon, authenticated, service_role;
-
-grant all on sequence public.audit_log_id_seq to anon, authenticated, service_role;

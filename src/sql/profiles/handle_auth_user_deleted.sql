@@ -7,7 +7,7 @@ create or replace function private.handle_auth_user_deleted()
 returns trigger
 language plpgsql
 security definer
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 as $$
 begin
   perform private.audit(old.id, 'user.deleted', 'auth.users', old.id::text, null, null);

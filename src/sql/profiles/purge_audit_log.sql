@@ -6,7 +6,7 @@ create or replace function public.purge_audit_log(p_older_than interval)
 returns integer
 language plpgsql
 security definer
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 as $$
 declare
   v_count integer;

@@ -4,7 +4,7 @@ create or replace function private.audit_quota_tier()
 returns trigger
 language plpgsql
 security definer
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 as $$
 begin
   perform private.audit(null, 'tier.limits_changed', 'quota_tiers', new.id,

@@ -5,7 +5,7 @@ create or replace function private.audit_user_quota()
 returns trigger
 language plpgsql
 security definer
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 as $$
 declare
   v_before jsonb := jsonb_build_object('tier_id', old.tier_id,

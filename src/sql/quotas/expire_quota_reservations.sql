@@ -4,7 +4,7 @@
 create or replace function public.expire_quota_reservations()
 returns integer
 language plpgsql
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 security definer
 as $$
 declare

@@ -15,7 +15,7 @@ returns table (
   soft_limit_percent smallint, soft_limit_reached boolean, hard_limit_reached boolean)
 language plpgsql
 stable
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 -- Plan each lookup for the user at hand: a plan cached for "any user" is
 -- priced from averages that a few very busy users skew.
 set plan_cache_mode = force_custom_plan
@@ -25,12 +25,17 @@ declare
   q public.user_quotas%rowtype;
   v_start timestamptz;
   v_today timestamptz := date_trunc('day', now(), 'UTC');
-  v_tokens bigint;
+  -- Sums in numeric: no number of rows can overflow them. The whole-number
+  -- results are held at 2^53 - 1, the most a JSON or JavaScript number carries
+  -- exactly ("at least this many"); limits are far below it, so the flags and
+  -- what remains are exact.
+  v_max constant numeric := {{limits.reportedCountMax}};
+  v_tokens numeric;
   v_cost numeric;
-  v_requests bigint;
-  v_held_tokens bigint;
+  v_requests numeric;
+  v_held_tokens numeric;
   v_held_cost numeric;
-  v_held_requests bigint;
+  v_held_requests numeric;
 begin
   select * into q from public.user_quotas uq where uq.user_id = p_user_id;
   if not found then
@@ -38,31 +43,31 @@ begin
   end if;
   v_start := private.quota_period_start(q.reset_day, now());
 
-  select coalesce(sum(d.total_tokens), 0)::bigint, coalesce(sum(d.cost_usd), 0),
-         coalesce(sum(d.request_count) filter (where d.date = v_today), 0)::bigint
+  select coalesce(sum(d.total_tokens), 0), coalesce(sum(d.cost_usd), 0),
+         coalesce(sum(d.request_count) filter (where d.date = v_today), 0)
     into v_tokens, v_cost, v_requests
   from public.ai_usage_daily d
   where d.user_id = p_user_id and d.date >= v_start;
 
-  select coalesce(sum(r.estimated_tokens), 0)::bigint, coalesce(sum(r.estimated_cost_usd), 0), count(*)::bigint
+  select coalesce(sum(r.estimated_tokens), 0), coalesce(sum(r.estimated_cost_usd), 0), count(*)
     into v_held_tokens, v_held_cost, v_held_requests
   from public.quota_reservations r
   where r.user_id = p_user_id and r.status = 'active' and r.expires_at > now();
 
   return query select
     q.user_id, q.tier_id, v_start, ((v_start at time zone 'UTC') + interval '1 month') at time zone 'UTC',
-    q.monthly_token_limit, v_tokens, v_held_tokens,
-    greatest(q.monthly_token_limit - v_tokens - v_held_tokens, 0),
+    q.monthly_token_limit, least(v_tokens, v_max)::bigint, least(v_held_tokens, v_max)::bigint,
+    greatest(q.monthly_token_limit - v_tokens - v_held_tokens, 0)::bigint,
     case when q.monthly_token_limit > 0 then round(100.0 * (v_tokens + v_held_tokens) / q.monthly_token_limit, 2) else 100 end,
     q.monthly_cost_limit_usd, v_cost, v_held_cost,
     greatest(q.monthly_cost_limit_usd - v_cost - v_held_cost, 0),
     case when q.monthly_cost_limit_usd > 0 then round(100.0 * (v_cost + v_held_cost) / q.monthly_cost_limit_usd, 2) else 100 end,
-    q.daily_request_limit, v_requests, v_held_requests,
-    greatest(q.daily_request_limit - v_requests - v_held_requests, 0),
+    q.daily_request_limit, least(v_requests, v_max)::bigint, least(v_held_requests, v_max)::bigint,
+    greatest(q.daily_request_limit - v_requests - v_held_requests, 0)::bigint,
     q.soft_limit_percent,
-    (v_tokens + v_held_tokens) * 100 >= q.monthly_token_limit * q.soft_limit_percent
+    (v_tokens + v_held_tokens) * 100 >= q.monthly_token_limit::numeric * q.soft_limit_percent
       or (v_cost + v_held_cost) * 100 >= q.monthly_cost_limit_usd * q.soft_limit_percent
-      or (v_requests + v_held_requests) * 100 >= q.daily_request_limit::bigint * q.soft_limit_percent,
+      or (v_requests + v_held_requests) * 100 >= q.daily_request_limit::numeric * q.soft_limit_percent,
     v_tokens + v_held_tokens >= q.monthly_token_limit
       or v_cost + v_held_cost >= q.monthly_cost_limit_usd
       or v_requests + v_held_requests >= q.daily_request_limit;

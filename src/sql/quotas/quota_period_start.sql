@@ -5,7 +5,7 @@ create or replace function private.quota_period_start(p_reset_day integer, p_at 
 returns timestamptz
 language plpgsql
 immutable
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 security invoker
 as $$
 declare

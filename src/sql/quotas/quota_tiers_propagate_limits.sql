@@ -4,7 +4,7 @@
 create or replace function private.quota_tiers_propagate_limits()
 returns trigger
 language plpgsql
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 security invoker
 as $$
 begin

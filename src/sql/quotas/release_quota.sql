@@ -5,7 +5,7 @@
 create or replace function public.release_quota(p_user_id uuid, p_reservation_id uuid)
 returns boolean
 language plpgsql
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 security definer
 as $$
 begin

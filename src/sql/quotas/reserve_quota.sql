@@ -2,9 +2,17 @@
 -- the limit that refused it) as data, never as an exception. The user's quota
 -- row is locked for the decision, so concurrent reservations of one user are
 -- decided one after another and never grant more than the limit together.
--- A retry with the same key returns the first reservation. Reservations are
--- derived rows: only the quota functions write them, so this runs with its
--- owner's rights and only service_role may call it.
+-- A retry with the same key returns the first reservation while it still
+-- holds; once it was settled, released or expired the key is spent, and
+-- asking again is refused (reason 'key_already_used'): a key never buys a
+-- second request. Reservations are derived rows: only the quota functions
+-- write them, so this runs with its owner's rights and only service_role may
+-- call it.
+--
+-- The decision needs READ COMMITTED (private.require_read_committed): under
+-- REPEATABLE READ or SERIALIZABLE the snapshot predates the lock, and
+-- concurrent holds could together pass the limit, so those levels are refused.
+-- Sums are compared in numeric, so no total can overflow the comparison.
 
 create or replace function public.reserve_quota(
   p_user_id uuid,
@@ -16,7 +24,7 @@ returns table (
   granted boolean, reason text, reservation_id uuid, expires_at timestamptz,
   tokens_remaining bigint, cost_remaining_usd numeric, requests_remaining bigint)
 language plpgsql
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 set plan_cache_mode = force_custom_plan
 security definer
 as $$
@@ -26,6 +34,7 @@ declare
   v_id uuid;
   v_expires timestamptz;
 begin
+  perform private.require_read_committed('reserve_quota');
   if p_user_id is null then perform private.bad_input('user_id', 'is required'); end if;
   if p_idempotency_key is null or char_length(p_idempotency_key) not between 1 and {{limits.idempotencyKeyLength}} then
     perform private.bad_input('idempotency_key', {{messages.idempotencyKey}});
@@ -33,10 +42,11 @@ begin
   if p_estimated_tokens is null or p_estimated_tokens not between 0 and {{limits.tokensPerRequest}} then
     perform private.bad_input('estimated_tokens', {{messages.tokens}});
   end if;
-  if p_estimated_cost_usd is null or p_estimated_cost_usd < 0 then
-    perform private.bad_input('estimated_cost_usd', {{messages.notNegative}});
+  if p_estimated_cost_usd is null or p_estimated_cost_usd not between 0 and {{limits.costPerRequestUsd}} then
+    perform private.bad_input('estimated_cost_usd', {{messages.cost}});
   end if;
-  if p_ttl is null or p_ttl < interval '1 second' or p_ttl > interval '1 day' then
+  if p_ttl is null or p_ttl < make_interval(secs => {{limits.reservationTtlMinSeconds}})
+     or p_ttl > make_interval(secs => {{limits.reservationTtlMaxSeconds}}) then
     perform private.bad_input('ttl', {{messages.reservationTtl}});
   end if;
 
@@ -50,15 +60,20 @@ begin
   where r.user_id = p_user_id and r.idempotency_key = p_idempotency_key;
   if found then
     select * into v_status from public.get_quota_status(p_user_id);
-    return query select v_existing.status in ('active', 'settled'), 'duplicate'::text, v_existing.id, v_existing.expires_at,
-      v_status.tokens_remaining, v_status.cost_remaining_usd, v_status.requests_remaining;
+    if v_existing.status = 'active' and v_existing.expires_at > now() then
+      return query select true, 'duplicate'::text, v_existing.id, v_existing.expires_at,
+        v_status.tokens_remaining, v_status.cost_remaining_usd, v_status.requests_remaining;
+    else
+      return query select false, 'key_already_used'::text, v_existing.id, v_existing.expires_at,
+        v_status.tokens_remaining, v_status.cost_remaining_usd, v_status.requests_remaining;
+    end if;
     return;
   end if;
 
   select * into v_status from public.get_quota_status(p_user_id);
   -- A limit already used up refuses even an estimate of zero.
-  if v_status.tokens_used + v_status.tokens_reserved + p_estimated_tokens > v_status.monthly_token_limit
-     or v_status.tokens_used + v_status.tokens_reserved >= v_status.monthly_token_limit then
+  if v_status.tokens_used::numeric + v_status.tokens_reserved + p_estimated_tokens > v_status.monthly_token_limit
+     or v_status.tokens_used::numeric + v_status.tokens_reserved >= v_status.monthly_token_limit then
     return query select false, 'monthly_token_limit'::text, null::uuid, null::timestamptz,
       v_status.tokens_remaining, v_status.cost_remaining_usd, v_status.requests_remaining;
     return;
@@ -69,7 +84,7 @@ begin
       v_status.tokens_remaining, v_status.cost_remaining_usd, v_status.requests_remaining;
     return;
   end if;
-  if v_status.requests_today + v_status.requests_reserved + 1 > v_status.daily_request_limit then
+  if v_status.requests_today::numeric + v_status.requests_reserved + 1 > v_status.daily_request_limit then
     return query select false, 'daily_request_limit'::text, null::uuid, null::timestamptz,
       v_status.tokens_remaining, v_status.cost_remaining_usd, v_status.requests_remaining;
     return;

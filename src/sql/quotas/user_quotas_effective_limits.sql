@@ -5,7 +5,7 @@
 create or replace function private.user_quotas_effective_limits()
 returns trigger
 language plpgsql
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 security invoker
 as $$
 declare

@@ -7,7 +7,7 @@ create or replace function private.audit(p_subject uuid, p_action text, p_entity
 returns void
 language plpgsql
 security definer
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 as $$
 begin
   insert into public.audit_log (actor_id, actor_role, subject_id, action, entity_type, entity_id, before, after)

@@ -6,7 +6,7 @@ create or replace function private.bad_input(field text, rule text, code text de
 returns void
 language plpgsql
 volatile
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 security invoker
 as $$
 begin

@@ -6,7 +6,7 @@ create or replace function private.row_rule_broken(p_rule text, p_column text, p
 returns void
 language plpgsql
 volatile
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 security invoker
 as $$
 begin
@@ -29,7 +29,7 @@ create or replace function private.first_negative(p_row jsonb, p_columns text[])
 returns text
 language sql
 immutable
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 security invoker
 as $$
   select c from unnest(p_columns) with ordinality as u(c, n)

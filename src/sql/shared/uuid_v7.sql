@@ -7,7 +7,7 @@ create or replace function private.uuid_v7()
 returns uuid
 language sql
 volatile
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 security invoker
 as $$
   select encode(
