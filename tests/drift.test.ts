@@ -96,4 +96,23 @@ describe('sources and drizzle/ agree', () => {
       if (existsSync(dir)) rmSync(dir, { recursive: true, force: true });
     }
   });
+
+  it('a view that a table migration recreates gets its grants again in the SQL-sources migration', () => {
+    const dir = copyOfCheckout();
+    try {
+      // Change the monthly view's text: drizzle-kit drops and creates it, and the new view has no grants.
+      const schemaFile = join(dir, 'src', 'schema', 'aiUsage.ts');
+      writeFileSync(schemaFile, readFileSync(schemaFile, 'utf8').replace('sum(cost_usd)::numeric as cost_usd', 'sum(cost_usd)::numeric(38, 10) as cost_usd'));
+      const before = new Set(readdirSync(join(dir, 'drizzle')));
+      generate(dir);
+      const added = readdirSync(join(dir, 'drizzle')).filter((f) => !before.has(f) && f.endsWith('.sql')).sort();
+      expect(added).toHaveLength(2);
+      expect(readFileSync(join(dir, 'drizzle', added[0]!), 'utf8')).toMatch(/CREATE VIEW "public"."ai_usage_monthly"/);
+      const sources = readFileSync(join(dir, 'drizzle', added[1]!), 'utf8');
+      expect(sources).toContain('-- src/sql/aiUsage/grants.sql');
+      expect(sources).toContain('grant select on table public.ai_usage_monthly to authenticated, service_role;');
+    } finally {
+      if (existsSync(dir)) rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });

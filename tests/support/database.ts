@@ -101,7 +101,14 @@ export { sql };
  * project deployed at that release holds. The journal is cut in a copy of
  * drizzle/, so later migrations are unknown to it.
  */
-export async function databaseMigratedTo(tag: string): Promise<{ query: TestDatabase['query']; close(): Promise<void> }> {
+export interface DeployedDatabase {
+  query: TestDatabase['query'];
+  /** Applies the migrations after `tag`, as a deploy of the current release would. */
+  migrateForward(): Promise<string[]>;
+  close(): Promise<void>;
+}
+
+export async function databaseMigratedTo(tag: string): Promise<DeployedDatabase> {
   const folder = mkdtempSync(join(tmpdir(), 'witchcraft-migrations-'));
   cpSync(migrationsFolder, folder, { recursive: true });
   const journalFile = join(folder, 'meta', '_journal.json');
@@ -116,7 +123,14 @@ export async function databaseMigratedTo(tag: string): Promise<{ query: TestData
   if (info.kind === 'pglite') {
     const connection = await openPglite();
     await runMigrations(connection, folder);
-    return { query: (text, params) => connection.query(text, params), close: async () => { await connection.close(); cleanUp(); } };
+    return {
+      query: (text, params) => connection.query(text, params),
+      migrateForward: () => runMigrations(connection),
+      close: async () => {
+        await connection.close();
+        cleanUp();
+      },
+    };
   }
   const name = `witchcraft_at_${randomBytes(6).toString('hex')}`;
   const admin = postgres(info.adminUrl!, { max: 1, onnotice: () => {} });
@@ -130,6 +144,7 @@ export async function databaseMigratedTo(tag: string): Promise<{ query: TestData
   await runMigrations(connection, folder);
   return {
     query: (text, params) => connection.query(text, params),
+    migrateForward: () => runMigrations(connection),
     close: async () => {
       await connection.close();
       const dropper = postgres(info.adminUrl!, { max: 1, onnotice: () => {} });

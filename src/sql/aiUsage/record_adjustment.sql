@@ -116,7 +116,7 @@ begin
     v_request.agent_mode, 'adjustment', p_event_id,
     p_input_tokens, p_output_tokens, p_cached_input_tokens, p_cache_write_tokens, p_reasoning_tokens,
     p_cost_usd, 'given', v_request.status, v_request.occurred_at)
-  returning ev.id, ev.total_tokens into v_id, v_total;
+  returning ev.id, ev.total_tokens, ev.cost_usd into v_id, v_total, cost_usd;
 
   -- The request's own daily row (same day, same bucket), so that no row
   -- goes below zero; requests recorded before buckets followed event ids may
@@ -163,7 +163,7 @@ begin
       'reasoning_tokens', v_sum.reasoning_tokens, 'cost_usd', v_sum.cost_usd,
       'adjustment_event_id', v_id, 'reason', btrim(p_reason)));
 
-  return query select v_id, false, v_total, p_cost_usd;
+  return query select v_id, false, v_total, cost_usd;
 end;
 $$;
 
