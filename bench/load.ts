@@ -28,13 +28,13 @@ export async function createUsers(sql: Sql, count: number, prefix: string): Prom
   // Generous limits: the benchmark measures speed, not refusals.
   await sql.unsafe(
     `update user_quotas set monthly_token_limit_override = 1000000000000, monthly_cost_limit_usd_override = 1000000000,
-       daily_request_limit_override = 2000000000
+       daily_request_limit_override = 1000000000
      where user_id = any($1::uuid[])`,
     [ids],
   );
   await sql.unsafe(
     `update user_quotas set monthly_token_limit = 1000000000000, monthly_cost_limit_usd = 1000000000,
-       daily_request_limit = 2000000000
+       daily_request_limit = 1000000000
      where user_id = any($1::uuid[])`,
     [ids],
   );
