@@ -59,8 +59,9 @@ const of = (all: Grant[], filter: (g: Grant) => boolean) =>
   all.filter((g) => grantees.includes(g.grantee) && filter(g)).map((g) => `${g.grantee} ${g.privilege} on ${g.object}`).sort();
 
 describe('privileges of every object, for every role', () => {
-  it('no API role holds TRUNCATE, TRIGGER or REFERENCES on anything, views included', async () => {
-    expect(of(await grants(), (g) => ['TRUNCATE', 'TRIGGER', 'REFERENCES'].includes(g.privilege))).toEqual([]);
+  it('no API role holds TRUNCATE, TRIGGER, REFERENCES or MAINTAIN on anything, views included', async () => {
+    // MAINTAIN (PostgreSQL 17+) allows VACUUM, REINDEX and LOCK TABLE: Supabase's "grant all" gave it to every API role.
+    expect(of(await grants(), (g) => ['TRUNCATE', 'TRIGGER', 'REFERENCES', 'MAINTAIN'].includes(g.privilege))).toEqual([]);
   });
 
   it('no API role holds anything on a sequence (identity columns need none; setval is UPDATE)', async () => {
@@ -121,6 +122,13 @@ describe('what those privileges allowed, tried', () => {
     for (const claims of everyone) {
       expect(await code(as(claims, sql`select setval('public.agent_messages_id_seq', 9223372036854775807)`)), claims.role).toBe('42501');
       expect(await code(as(claims, sql`select nextval('public.ai_usage_events_id_seq')`)), claims.role).toBe('42501');
+    }
+  });
+
+  it('nobody locks the event log (blocking every recording) or reindexes it', async () => {
+    for (const claims of everyone) {
+      expect(await code(as(claims, sql`lock table public.ai_usage_events in access exclusive mode`)), claims.role).toBe('42501');
+      expect(await code(as(claims, sql`lock table public.agent_sessions in access exclusive mode`)), claims.role).toBe('42501');
     }
   });
 
