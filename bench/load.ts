@@ -1,3 +1,4 @@
+import { limits } from '../src/schema/limits.js';
 import type { Sql } from './runner.js';
 
 // Realistic data, generated inside the database (fast: no round trip per row).
@@ -36,6 +37,14 @@ export async function createUsers(sql: Sql, count: number, prefix: string): Prom
     `update user_quotas set monthly_token_limit = 1000000000000, monthly_cost_limit_usd = 1000000000,
        daily_request_limit = 1000000000
      where user_id = any($1::uuid[])`,
+    [ids],
+  );
+  // And the tier's limits on what users write, at their largest: a run opens
+  // many sessions a day and appends thousands of messages to each.
+  await sql.unsafe(
+    `update quota_tiers set max_active_sessions = ${limits.tierActiveSessionsMax}, max_sessions_per_day = ${limits.tierSessionsPerDayMax},
+       max_messages_per_session = ${limits.tierMessagesPerSessionMax}
+     where id in (select tier_id from user_quotas where user_id = any($1::uuid[]))`,
     [ids],
   );
   return ids;
