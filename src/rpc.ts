@@ -133,13 +133,25 @@ export async function callFunction<N extends RpcName>(db: DbOrTx, name: N, ...[a
  * the values itself (values as the driver sends them: Dates as ISO strings,
  * json as text).
  */
-export function functionCallSql<N extends RpcName>(name: N, argNames: readonly (keyof ArgTypes<N> & string)[]): string {
+export function functionCallSql<N extends RpcName>(
+  name: N,
+  argNames: readonly (keyof ArgTypes<N> & string)[],
+  constants: Partial<Record<keyof ArgTypes<N> & string, string | number | boolean>> = {},
+): string {
   const spec = specOf(name);
-  const list = argNames.map((arg, i) => {
+  const typeOf = (arg: string) => {
     const type = spec.args[arg];
     if (type === undefined) throw new TypeError(`${name}: no argument named ${arg}`);
-    return `${arg} => $${i + 1}::${castType(type)}`;
-  });
+    return castType(type);
+  };
+  const list = argNames.map((arg, i) => `${arg} => $${i + 1}::${typeOf(arg)}`);
+  // Values that never change between calls may be written into the statement,
+  // as literals (quoted, cast to the declared type), instead of being sent each time.
+  for (const [arg, value] of Object.entries(constants) as [string, string | number | boolean][]) {
+    if (typeof value === 'number' && !Number.isFinite(value)) throw new TypeError(`${name}: ${arg} must be a finite number`);
+    const literal = typeof value === 'string' ? `'${value.replaceAll("'", "''")}'` : String(value);
+    list.push(`${arg} => ${literal}::${typeOf(arg)}`);
+  }
   return `select * from public.${name}(${list.join(', ')})`;
 }
 

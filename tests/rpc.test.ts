@@ -147,4 +147,20 @@ describe('functionCallSql', () => {
     expect(row!.cost_source).toBe('given');
     expect(functionCallSql('expire_quota_reservations', [])).toBe('select * from public.expire_quota_reservations()');
   });
+
+  it('writes constants into the statement as quoted literals cast to their types', async () => {
+    const text = functionCallSql('record_usage', ['p_user_id', 'p_idempotency_key'], {
+      p_provider: 'anthropic',
+      p_model: "it's-a-model",
+      p_agent_mode: 'debug',
+      p_input_tokens: 12,
+    });
+    expect(text).toBe(
+      'select * from public.record_usage(p_user_id => $1::uuid, p_idempotency_key => $2::text, p_provider => \'anthropic\'::text, ' +
+        "p_model => 'it''s-a-model'::text, p_agent_mode => 'debug'::public.agent_mode, p_input_tokens => 12::bigint)",
+    );
+    const [row] = await t.query<{ total_tokens: string }>(text, [user, key()]);
+    expect(Number(row!.total_tokens)).toBe(12);
+    expect(() => functionCallSql('record_usage', [], { p_input_tokens: Number.NaN })).toThrow(/finite/);
+  });
 });
