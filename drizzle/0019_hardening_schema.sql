@@ -10,6 +10,10 @@ ALTER TABLE "agent_sessions" ALTER COLUMN "cost_usd" SET DATA TYPE numeric;--> s
 ALTER TABLE "agent_sessions" ALTER COLUMN "cost_usd" SET DEFAULT '0';--> statement-breakpoint
 ALTER TABLE "ai_usage_daily" ALTER COLUMN "cost_usd" SET DATA TYPE numeric;--> statement-breakpoint
 ALTER TABLE "ai_usage_daily" ALTER COLUMN "cost_usd" SET DEFAULT '0';--> statement-breakpoint
+ALTER TABLE "agent_sessions" ADD COLUMN "message_limit" integer DEFAULT 5000 NOT NULL;--> statement-breakpoint
+ALTER TABLE "agent_sessions" ADD COLUMN "message_chars_limit" integer DEFAULT 1000000 NOT NULL;--> statement-breakpoint
+ALTER TABLE "agent_sessions" ADD COLUMN "parts_bytes_limit" integer DEFAULT 1048576 NOT NULL;--> statement-breakpoint
+ALTER TABLE "agent_sessions" ADD COLUMN "tool_calls_limit" integer DEFAULT 256 NOT NULL;--> statement-breakpoint
 ALTER TABLE "quota_tiers" ADD COLUMN "is_anonymous_default" boolean DEFAULT false NOT NULL;--> statement-breakpoint
 ALTER TABLE "quota_tiers" ADD COLUMN "max_active_sessions" integer DEFAULT 50 NOT NULL;--> statement-breakpoint
 ALTER TABLE "quota_tiers" ADD COLUMN "max_sessions_per_day" integer DEFAULT 500 NOT NULL;--> statement-breakpoint

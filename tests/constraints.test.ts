@@ -87,7 +87,7 @@ describe('the database refuses bad rows', () => {
   // (migration 0016): not even the backend's key may set them.
   const sessionFigures = [
     'message_count', 'tool_call_count', 'request_count', 'input_tokens', 'output_tokens', 'total_tokens', 'cost_usd',
-    'latency_ms_sum', 'latency_count', 'updated_at',
+    'latency_ms_sum', 'latency_count', 'updated_at', 'message_limit', 'message_chars_limit', 'parts_bytes_limit', 'tool_calls_limit',
   ];
   it.each(sessionFigures)('a session %s set by the backend', async (column) => {
     const value = column === 'updated_at' ? sql`now() - interval '1 day'` : sql`-1`;

@@ -119,6 +119,6 @@ describe('limits say the same in TypeScript and in the database', () => {
       `content: ${messages.messageContent}`,
     );
     // The free tier allows the global maximum; its trigger names field and limit as zod does.
-    expect(await databaseSays(insert(`${at}c`))).toMatch(new RegExp(`^content: ${messages.messageContent} \\(tier free, max_message_chars\\)`));
+    expect(await databaseSays(insert(`${at}c`))).toMatch(new RegExp(`^content: ${messages.messageContent} \\(the session's tier, message_chars_limit\\)`));
   });
 });

@@ -46,6 +46,13 @@ export const agentSessions = pgTable(
     costUsd: usdTotal().notNull().default('0'),
     latencyMsSum: bigint({ mode: 'number' }).notNull().default(0),
     latencyCount: counter(),
+    // What the session may hold, from its owner's tier when it started (set by
+    // the database, like the figures): the message trigger checks each message
+    // against these without looking the tier up again.
+    messageLimit: integer().notNull().default(5_000),
+    messageCharsLimit: integer().notNull().default(limits.messageContentLength),
+    partsBytesLimit: integer().notNull().default(1_048_576),
+    toolCallsLimit: integer().notNull().default(256),
     ...timestamps,
   },
   (t) => [

@@ -107,10 +107,10 @@ describe('messages', () => {
     asUser(user, sql`insert into agent_messages (session_id, role, ${columns}) values (${session}, 'user', ${values})`);
 
   it.each([
-    ['content over the tier\'s characters', sql`content`, sql`${'c'.repeat(101)}`, 'content: must be at most 100 characters (tier tiny, max_message_chars), not 101'],
-    ['parts over the tier\'s bytes (before: 5 MB accepted)', sql`content, parts`, sql`'', ${JSON.stringify([{ type: 'text', text: 'p'.repeat(5 * 1024 * 1024) }])}::jsonb`, /^parts: must be at most 256 bytes \(tier tiny, max_parts_bytes\), not \d+$/],
-    ['parts just over the tier\'s bytes', sql`content, parts`, sql`'', ${JSON.stringify([{ type: 'text', text: 'p'.repeat(300) }])}::jsonb`, /^parts: must be at most 256 bytes \(tier tiny, max_parts_bytes\), not \d+$/],
-    ['more tool calls than the tier allows', sql`content, parts`, sql`'go', '[{"type":"tool_call"},{"type":"tool_use"},{"type":"tool_call"}]'::jsonb`, 'parts: must hold at most 2 tool calls (tier tiny, max_tool_calls_per_message), not 3'],
+    ['content over the tier\'s characters', sql`content`, sql`${'c'.repeat(101)}`, "content: must be at most 100 characters (the session's tier, message_chars_limit), not 101"],
+    ['parts over the tier\'s bytes (before: 5 MB accepted)', sql`content, parts`, sql`'', ${JSON.stringify([{ type: 'text', text: 'p'.repeat(5 * 1024 * 1024) }])}::jsonb`, /^parts: must be at most 256 bytes \(the session's tier, parts_bytes_limit\), not \d+$/],
+    ['parts just over the tier\'s bytes', sql`content, parts`, sql`'', ${JSON.stringify([{ type: 'text', text: 'p'.repeat(300) }])}::jsonb`, /^parts: must be at most 256 bytes \(the session's tier, parts_bytes_limit\), not \d+$/],
+    ['more tool calls than the tier allows', sql`content, parts`, sql`'go', '[{"type":"tool_call"},{"type":"tool_use"},{"type":"tool_call"}]'::jsonb`, "parts: must hold at most 2 tool calls (the session's tier, tool_calls_limit), not 3"],
     ['a latency over a day', sql`content, latency_ms`, sql`'slow', 86400001`, 'latency_ms: must be between 0 and 86400000 ms'],
   ])('%s is refused', async (_name, columns, values, message) => {
     const e = await refused(append(columns, values));
@@ -122,7 +122,7 @@ describe('messages', () => {
   it('a session takes the tier\'s number of messages, then refuses', async () => {
     for (let i = 0; i < 4; i++) await append(sql`content`, sql`${`m${i}`}`);
     const e = await refused(append(sql`content`, sql`'one too many'`));
-    expect(e).toEqual({ code: '54000', said: 'session_id: already holds 4 messages, the most tier tiny allows (max_messages_per_session)' });
+    expect(e).toEqual({ code: '54000', said: 'session_id: already holds 4 messages, the most its tier allows (message_limit)' });
     const [s] = await t.rows<{ message_count: number }>(sql`select message_count from agent_sessions where id = ${session}`);
     expect(s!.message_count).toBe(4);
   });
@@ -142,7 +142,7 @@ describe('anonymous sign-ins get the small anonymous tier (before: the full free
     const [s] = await asUser<{ id: string }>(guest, sql`insert into agent_sessions (user_id, agent_mode) values (auth.uid(), 'debug') returning id`);
     const long = 'w'.repeat(Number(tier!.max_message_chars) + 1);
     const e2 = await refused(asUser(guest, sql`insert into agent_messages (session_id, role, content) values (${s!.id}, 'user', ${long})`));
-    expect(e2.said).toMatch(new RegExp(`^content: must be at most ${tier!.max_message_chars} characters \\(tier anonymous, max_message_chars\\)`));
+    expect(e2.said).toMatch(new RegExp(`^content: must be at most ${tier!.max_message_chars} characters \\(the session's tier, message_chars_limit\\)`));
   });
 });
 

@@ -5,10 +5,11 @@
 -- parts of type tool_call / tool_use. Token figures come from usage events
 -- (record_usage), not from messages, so nothing is counted twice.
 --
--- What a message may hold is bounded by its owner's tier (quota_tiers):
--- messages per session, characters of content, bytes of parts, tool calls per
--- message; latency by {{limits.latencyMs}} ms. Refusals (SQLSTATE 54000) name
--- the field and the limit.
+-- What a message may hold is bounded by the tier its session started under
+-- (copied onto the session row, so the check costs no lookup): messages per
+-- session, characters of content, bytes of parts, tool calls per message;
+-- latency by {{limits.latencyMs}} ms. Refusals (SQLSTATE 54000) name the
+-- field and the limit.
 -- SECURITY DEFINER: the session figures are written only by the database.
 
 create or replace function private.agent_messages_before_insert()
@@ -26,7 +27,10 @@ declare
   v_tools integer := 0;
   v_owner uuid;
   v_seq integer;
-  v_tier public.quota_tiers%rowtype;
+  v_message_limit integer;
+  v_chars_limit integer;
+  v_parts_limit integer;
+  v_tools_limit integer;
 begin
   if v_role = 'anon' or (v_role = 'authenticated' and v_caller is null) then
     perform private.bad_input('session_id', 'needs a signed-in user', '42501');
@@ -54,7 +58,8 @@ begin
     and s.status = 'active'
     and (v_caller is null or s.user_id = v_caller)
     and (new.user_id is null or s.user_id = new.user_id)
-  returning s.user_id, s.message_count into v_owner, v_seq;
+  returning s.user_id, s.message_count, s.message_limit, s.message_chars_limit, s.parts_bytes_limit, s.tool_calls_limit
+    into v_owner, v_seq, v_message_limit, v_chars_limit, v_parts_limit, v_tools_limit;
 
   if not found then
     if exists (select 1 from public.agent_sessions s
@@ -66,29 +71,23 @@ begin
     perform private.bad_input('session_id', 'is not a session of this user', '23503');
   end if;
 
-  -- The owner's tier bounds what goes into a session (raising undoes the
-  -- session's update above).
-  select t.* into v_tier
-  from public.user_quotas q join public.quota_tiers t on t.id = q.tier_id
-  where q.user_id = v_owner;
-  if not found then
-    select t.* into v_tier from public.quota_tiers t where t.is_default;
+  -- What the session may hold, from its owner's tier when it started
+  -- (agent_sessions_life_cycle); raising undoes the session's update above.
+  if v_seq > v_message_limit then
+    perform private.bad_input('session_id', format('already holds %s messages, the most its tier allows (message_limit)',
+      v_seq - 1), '54000');
   end if;
-  if v_seq > v_tier.max_messages_per_session then
-    perform private.bad_input('session_id', format('already holds %s messages, the most tier %s allows (max_messages_per_session)',
-      v_seq - 1, v_tier.id), '54000');
+  if char_length(new.content) > v_chars_limit then
+    perform private.bad_input('content', format('must be at most %s characters (the session''s tier, message_chars_limit), not %s',
+      v_chars_limit, char_length(new.content)), '54000');
   end if;
-  if char_length(new.content) > v_tier.max_message_chars then
-    perform private.bad_input('content', format('must be at most %s characters (tier %s, max_message_chars), not %s',
-      v_tier.max_message_chars, v_tier.id, char_length(new.content)), '54000');
+  if pg_column_size(new.parts) > v_parts_limit then
+    perform private.bad_input('parts', format('must be at most %s bytes (the session''s tier, parts_bytes_limit), not %s',
+      v_parts_limit, pg_column_size(new.parts)), '54000');
   end if;
-  if pg_column_size(new.parts) > v_tier.max_parts_bytes then
-    perform private.bad_input('parts', format('must be at most %s bytes (tier %s, max_parts_bytes), not %s',
-      v_tier.max_parts_bytes, v_tier.id, pg_column_size(new.parts)), '54000');
-  end if;
-  if v_tools > v_tier.max_tool_calls_per_message then
-    perform private.bad_input('parts', format('must hold at most %s tool calls (tier %s, max_tool_calls_per_message), not %s',
-      v_tier.max_tool_calls_per_message, v_tier.id, v_tools), '54000');
+  if v_tools > v_tools_limit then
+    perform private.bad_input('parts', format('must hold at most %s tool calls (the session''s tier, tool_calls_limit), not %s',
+      v_tools_limit, v_tools), '54000');
   end if;
 
   new.user_id := v_owner;

@@ -10,7 +10,10 @@
 --
 -- What a user may start is bounded by their tier (quota_tiers): active
 -- sessions at once, sessions started per day (UTC), and the size of
--- client_metadata, which is checked on every change. Concurrent starts of one
+-- client_metadata, which is checked on every change. A new session also takes
+-- the tier's limits on what it may hold (messages, characters, parts, tool
+-- calls) into its own columns, whoever inserts it, so that the message
+-- trigger needs no lookup: a session keeps the limits it started with. Concurrent starts of one
 -- user are counted one after another (a transaction-level advisory lock per
 -- user); the counts are exact at READ COMMITTED, PostgREST's level.
 --
@@ -89,6 +92,11 @@ begin
         v_tier.max_metadata_bytes, v_tier.id, pg_column_size(new.client_metadata)), '54000');
     end if;
     if tg_op = 'INSERT' then
+      -- What the session may hold, for the message trigger: the tier's, now.
+      new.message_limit := v_tier.max_messages_per_session;
+      new.message_chars_limit := v_tier.max_message_chars;
+      new.parts_bytes_limit := v_tier.max_parts_bytes;
+      new.tool_calls_limit := v_tier.max_tool_calls_per_message;
       perform pg_advisory_xact_lock(hashtextextended('agent_sessions:' || new.user_id::text, 0));
       if new.ended_at is null then
         select count(*) into v_count from public.agent_sessions s where s.user_id = new.user_id and s.ended_at is null;
