@@ -17,6 +17,7 @@ const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as {
   name: string;
   exports: Record<string, string | { types: string; import: string }>;
   files: string[];
+  allowScripts?: Record<string, boolean>;
 };
 
 function newestIn(dir: string): number {
@@ -115,6 +116,21 @@ describe('package.json', () => {
 
   test('the published files include the build and the migrations', () => {
     expect(pkg.files).toEqual(expect.arrayContaining(['dist', 'drizzle']));
+  });
+
+  test('every dependency with an install script is reviewed in allowScripts, and nothing else is listed', () => {
+    const lock = JSON.parse(readFileSync(join(root, 'package-lock.json'), 'utf8')) as {
+      packages: Record<string, { hasInstallScript?: boolean }>;
+    };
+    const withScripts = new Set(
+      Object.entries(lock.packages)
+        .filter(([, entry]) => entry.hasInstallScript)
+        .map(([path]) => path.slice(path.lastIndexOf('node_modules/') + 'node_modules/'.length)),
+    );
+    const reviewed = pkg.allowScripts ?? {};
+    expect(withScripts.size).toBeGreaterThan(0);
+    expect(Object.keys(reviewed).sort()).toEqual([...withScripts].sort());
+    for (const [name, allowed] of Object.entries(reviewed)) expect(typeof allowed, name).toBe('boolean');
   });
 });
 
