@@ -94,6 +94,26 @@ describe('usage events: only through record_usage and record_adjustment', () => 
     expect(await books()).toEqual(after);
   });
 
+  it("a key names one event: a request's key is no correction's, and a correction's key neither buys a request nor corrects another", async () => {
+    const requestKey = key();
+    const event = await recordUsage(t.db, { userId: user, idempotencyKey: requestKey, provider: 'openai', model: 'gpt-4.1', agentMode: 'debug',
+      inputTokens: 100, costUsd: '0.01' });
+    const other = await recordUsage(t.db, { userId: user, idempotencyKey: key(), provider: 'openai', model: 'gpt-4.1', agentMode: 'debug',
+      inputTokens: 100, costUsd: '0.01' });
+    const fixKey = key();
+    const fix = await recordAdjustment(t.db, { eventId: event.eventId, idempotencyKey: fixKey, reason: 'cached', inputTokens: -10 });
+    const before = await books();
+    // Before: each of these answered duplicate: true with another event's figures.
+    await expect(recordAdjustment(t.db, { eventId: event.eventId, idempotencyKey: requestKey, reason: 'cached', inputTokens: -10 }))
+      .rejects.toThrow(new ValidationError('idempotency_key', `is already used by usage event ${event.eventId}, which is not a correction of event ${event.eventId}`));
+    await expect(recordAdjustment(t.db, { eventId: other.eventId, idempotencyKey: fixKey, reason: 'cached', inputTokens: -10 }))
+      .rejects.toThrow(new ValidationError('idempotency_key', `is already used by usage event ${fix.eventId}, which is not a correction of event ${other.eventId}`));
+    await expect(recordUsage(t.db, { userId: user, idempotencyKey: fixKey, provider: 'openai', model: 'gpt-4.1', agentMode: 'debug', inputTokens: 5 }))
+      .rejects.toThrow(new ValidationError('idempotency_key', 'is already used by a correction (record_adjustment): a key names one event'));
+    expect(await books()).toEqual(before);
+    expectBalanced(before);
+  });
+
   it('no correction takes a request, or any total, below zero; a correction is not corrected', async () => {
     const event = await recordUsage(t.db, { userId: user, idempotencyKey: key(), provider: 'openai', model: 'gpt-4.1', agentMode: 'debug',
       inputTokens: 100, costUsd: '0.01' });

@@ -25,6 +25,7 @@ declare
   -- The signed-in user when the caller is authenticated; null for service_role and the backend.
   v_caller uuid := case when v_role = 'authenticated' then (select auth.uid()) end;
   v_tools integer := 0;
+  v_parts_bytes integer := pg_column_size(new.parts);
   v_owner uuid;
   v_seq integer;
   v_message_limit integer;
@@ -39,9 +40,9 @@ begin
   if new.latency_ms > {{limits.latencyMs}} then
     perform private.bad_input('latency_ms', {{messages.latency}});
   end if;
-  if pg_column_size(new.parts) > {{limits.tierPartsBytesMax}} then
+  if v_parts_bytes > {{limits.tierPartsBytesMax}} then
     perform private.bad_input('parts', format('must be at most %s bytes, not %s', {{limits.tierPartsBytesMax}},
-      pg_column_size(new.parts)), '54000');
+      v_parts_bytes), '54000');
   end if;
   if jsonb_typeof(new.parts) = 'array' then
     select count(*) into v_tools from jsonb_array_elements(new.parts) p
@@ -81,9 +82,9 @@ begin
     perform private.bad_input('content', format('must be at most %s characters (the session''s tier, message_chars_limit), not %s',
       v_chars_limit, char_length(new.content)), '54000');
   end if;
-  if pg_column_size(new.parts) > v_parts_limit then
+  if v_parts_bytes > v_parts_limit then
     perform private.bad_input('parts', format('must be at most %s bytes (the session''s tier, parts_bytes_limit), not %s',
-      v_parts_limit, pg_column_size(new.parts)), '54000');
+      v_parts_limit, v_parts_bytes), '54000');
   end if;
   if v_tools > v_tools_limit then
     perform private.bad_input('parts', format('must hold at most %s tool calls (the session''s tier, tool_calls_limit), not %s',

@@ -35,6 +35,7 @@ declare
   v_total bigint;
   v_bad text;
   v_bucket smallint;
+  v_adjusts bigint;
 begin
   perform private.require_read_committed('record_adjustment');
   if p_event_id is null then perform private.bad_input('event_id', 'is required'); end if;
@@ -75,11 +76,17 @@ begin
     perform private.bad_input('event_id', 'is a correction itself: correct the request it adjusts');
   end if;
 
-  -- A retry: hand back the first correction.
-  select ev.id, ev.total_tokens, ev.cost_usd into v_id, v_total, cost_usd
+  -- A retry: hand back the first correction. The key must have named a
+  -- correction of this same request: a request's key, or another request's
+  -- correction, is not a retry of this one.
+  select ev.id, ev.total_tokens, ev.cost_usd, ev.adjusts_event_id into v_id, v_total, cost_usd, v_adjusts
   from public.ai_usage_events ev
   where ev.user_id = v_request.user_id and ev.idempotency_key = p_idempotency_key;
   if found then
+    if v_adjusts is distinct from p_event_id then
+      perform private.bad_input('idempotency_key', format('is already used by usage event %s, which is not a correction of event %s',
+        v_id, p_event_id));
+    end if;
     return query select v_id, true, v_total, cost_usd;
     return;
   end if;

@@ -225,11 +225,15 @@ begin
     if not exists (select 1 from public.ai_providers pr where pr.id = p_provider) then
       perform private.bad_input('provider', format('unknown provider %L (add it to ai_providers)', p_provider));
     end if;
-    -- A retry: hand back the first event, count nothing again.
+    -- A retry: hand back the first event, count nothing again. Requests and
+    -- corrections share the user's keys; a correction's key buys no request.
     return query
       select ev.id, true, ev.cost_usd, ev.cost_source, ev.total_tokens
       from public.ai_usage_events ev
-      where ev.user_id = p_user_id and ev.idempotency_key = p_idempotency_key;
+      where ev.user_id = p_user_id and ev.idempotency_key = p_idempotency_key and ev.kind = 'request';
+    if not found then
+      perform private.bad_input('idempotency_key', 'is already used by a correction (record_adjustment): a key names one event');
+    end if;
     return;
   end if;
 
