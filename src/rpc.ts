@@ -12,10 +12,11 @@
 import { sql, type SQL } from 'drizzle-orm';
 import { queryRows, type DbOrTx } from './db.js';
 import * as schema from './schema/index.js';
-import type { Json, PgEnums } from './supabase/database.js';
+import type { Json } from './supabase/database.js';
 import {
   rpcFunctionSpecs,
   rpcNullableColumns,
+  type PgEnumOf,
   type ResultColumnTypes,
   type RpcFunctionSpec,
 } from './supabase/functions.js';
@@ -42,11 +43,7 @@ export type PgTypeToValue<T extends string> = T extends `${string}[]`
               ? Json
               : T extends 'void'
                 ? undefined
-                : T extends keyof PgEnums
-                  ? PgEnums[T]
-                  : T extends `public.${infer Name extends keyof PgEnums}`
-                    ? PgEnums[Name]
-                    : unknown;
+                : PgEnumOf<T>;
 
 type Flatten<T> = { [K in keyof T]: T[K] };
 type OptionalArgOf<N extends RpcName> = Specs[N] extends { optional: readonly (infer O)[] } ? O : never;
@@ -124,7 +121,7 @@ export async function callFunction<N extends RpcName>(db: DbOrTx, name: N, ...[a
   });
   const query: SQL = sql`select * from ${sql.raw(`public.${name}`)}(${sql.join(list, sql`, `)})`;
   const rows = await queryRows<Record<string, unknown>>(db, query);
-  return decodeResult(name, spec, rows) as RpcResult<N>;
+  return resultDecoderOf(name, spec)(rows) as RpcResult<N>;
 }
 
 /**
@@ -159,13 +156,19 @@ export function functionCallSql<N extends RpcName>(
 
 const identifier = /^[a-z_][a-z0-9_]*$/;
 
+/** Specs whose names were checked: a function is checked once, not on every call. */
+const checkedSpecs = new Map<string, RpcFunctionSpec>();
+
 function specOf(name: string): RpcFunctionSpec {
+  const checked = checkedSpecs.get(name);
+  if (checked) return checked;
   if (!Object.hasOwn(rpcFunctionSpecs, name)) throw new TypeError(`no function public.${name} is declared in rpcFunctionSpecs`);
   const spec = (rpcFunctionSpecs as Record<string, RpcFunctionSpec>)[name]!;
   // Names go into the statement as they are: only plain ones.
   for (const part of [name, ...Object.keys(spec.args)]) {
     if (!identifier.test(part)) throw new TypeError(`${name}: ${part} is not a plain SQL name`);
   }
+  checkedSpecs.set(name, spec);
   return spec;
 }
 
@@ -203,7 +206,21 @@ function encodeArgument(name: string, arg: string, type: string, value: unknown)
 
 // ---- reading the result ---------------------------------------------------
 
-function decodeResult(name: string, spec: RpcFunctionSpec, rows: Record<string, unknown>[]): unknown {
+type ResultDecoder = (rows: Record<string, unknown>[]) => unknown;
+
+/** Each function's result decoder, built from its declared result the first time it is called. */
+const resultDecoders = new Map<string, ResultDecoder>();
+
+function resultDecoderOf(name: string, spec: RpcFunctionSpec): ResultDecoder {
+  let decoder = resultDecoders.get(name);
+  if (!decoder) {
+    decoder = resultDecoder(name, spec);
+    resultDecoders.set(name, decoder);
+  }
+  return decoder;
+}
+
+function resultDecoder(name: string, spec: RpcFunctionSpec): ResultDecoder {
   const table = /^TABLE\((.*)\)$/s.exec(spec.returns);
   if (table) {
     const nullable: readonly string[] = (rpcNullableColumns as Record<string, readonly string[]>)[name] ?? [];
@@ -212,7 +229,7 @@ function decodeResult(name: string, spec: RpcFunctionSpec, rows: Record<string, 
       decode: decoderFor(type),
       nullable: nullable.includes(column),
     }));
-    return rows.map((row) =>
+    return (rows) => rows.map((row) =>
       Object.fromEntries(
         columns.map(({ column, decode, nullable }) => {
           const value = row[column];
@@ -227,12 +244,15 @@ function decodeResult(name: string, spec: RpcFunctionSpec, rows: Record<string, 
     );
   }
   if (spec.returns.startsWith('SETOF ')) throw new TypeError(`${name}: SETOF results are not supported`);
-  if (spec.returns === 'void') return undefined;
+  if (spec.returns === 'void') return () => undefined;
   // A scalar function: one row, one column named after the function.
-  const row = rows[0];
-  const value = row ? Object.values(row)[0] : undefined;
-  if (value === null || value === undefined) throw new Error(`${name} returned null, which its declared result does not allow`);
-  return decoderFor(spec.returns)(value, name);
+  const decode = decoderFor(spec.returns);
+  return (rows) => {
+    const row = rows[0];
+    const value = row ? Object.values(row)[0] : undefined;
+    if (value === null || value === undefined) throw new Error(`${name} returned null, which its declared result does not allow`);
+    return decode(value, name);
+  };
 }
 
 /** `a integer, b timestamp with time zone` → [['a', 'integer'], ['b', 'timestamp with time zone']]. */

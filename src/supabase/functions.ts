@@ -110,7 +110,7 @@ export type PgTypeToWire<T extends string> = T extends `${infer Element}[]`
  * `public.agent_mode` outside the search path) as its values; any other type
  * name is `unknown`.
  */
-type PgEnumOf<T extends string> = T extends keyof PgEnums
+export type PgEnumOf<T extends string> = T extends keyof PgEnums
   ? PgEnums[T]
   : T extends `public.${infer Name extends keyof PgEnums}`
     ? PgEnums[Name]
