@@ -41,6 +41,18 @@ function withDatabase(url: string, database: string): string {
   return u.toString();
 }
 
+/** Runs one statement on the server's admin database, on a connection of its own. */
+async function asAdmin(adminUrl: string, statement: string): Promise<void> {
+  const admin = postgres(adminUrl, { max: 1, onnotice: () => {} });
+  try {
+    await admin.unsafe(statement);
+  } finally {
+    await admin.end();
+  }
+}
+
+const dropDatabase = (adminUrl: string, name: string) => asAdmin(adminUrl, `drop database if exists "${name}" with (force)`);
+
 /** Makes the database for one test file: a copy of the migrated template, or a new PGlite. */
 export async function freshDatabase(): Promise<TestDatabase> {
   const info = target();
@@ -61,12 +73,7 @@ export async function freshDatabase(): Promise<TestDatabase> {
 
   const adminUrl = info.adminUrl!;
   const name = `witchcraft_test_${randomBytes(6).toString('hex')}`;
-  const admin = postgres(adminUrl, { max: 1, onnotice: () => {} });
-  try {
-    await admin.unsafe(`create database "${name}" template "${info.templateDatabase}"`);
-  } finally {
-    await admin.end();
-  }
+  await asAdmin(adminUrl, `create database "${name}" template "${info.templateDatabase}"`);
   const url = withDatabase(adminUrl, name);
   const main = connectUrl(url, { max: 4 });
   const extra: Connection[] = [];
@@ -84,12 +91,7 @@ export async function freshDatabase(): Promise<TestDatabase> {
     close: async () => {
       await Promise.all(extra.map((c) => c.close()));
       await main.close();
-      const dropper = postgres(adminUrl, { max: 1, onnotice: () => {} });
-      try {
-        await dropper.unsafe(`drop database if exists "${name}" with (force)`);
-      } finally {
-        await dropper.end();
-      }
+      await dropDatabase(adminUrl, name);
     },
   };
 }
@@ -133,12 +135,7 @@ export async function databaseMigratedTo(tag: string): Promise<DeployedDatabase>
     };
   }
   const name = `witchcraft_at_${randomBytes(6).toString('hex')}`;
-  const admin = postgres(info.adminUrl!, { max: 1, onnotice: () => {} });
-  try {
-    await admin.unsafe(`create database "${name}"`);
-  } finally {
-    await admin.end();
-  }
+  await asAdmin(info.adminUrl!, `create database "${name}"`);
   const connection = connectUrl(withDatabase(info.adminUrl!, name), { max: 1 });
   await applySupabaseEmulation((text) => connection.query(text));
   await runMigrations(connection, folder);
@@ -147,12 +144,7 @@ export async function databaseMigratedTo(tag: string): Promise<DeployedDatabase>
     migrateForward: () => runMigrations(connection),
     close: async () => {
       await connection.close();
-      const dropper = postgres(info.adminUrl!, { max: 1, onnotice: () => {} });
-      try {
-        await dropper.unsafe(`drop database if exists "${name}" with (force)`);
-      } finally {
-        await dropper.end();
-      }
+      await dropDatabase(info.adminUrl!, name);
       cleanUp();
     },
   };
