@@ -31,6 +31,15 @@ export {
   getUsageByMode,
 } from './queries/sessions.js';
 export type { SessionPage, SessionDetail, ActiveSession, ModeUsage } from './queries/sessions.js';
+export {
+  claimNotifications,
+  ackNotification,
+  failNotification,
+  purgeNotifications,
+  runNotificationWorker,
+  notificationChannel,
+} from './queries/notifications.js';
+export type { ClaimedNotification, NotificationWorkerOptions, NotificationWorkerStats } from './queries/notifications.js';
 export * as validation from './validation/index.js';
 export { monthlyUsageQuery, activeSessionsQuery, checkQuotaQuery } from './queries/seedExamples.js';
 export type { Database, Json, Tables, TablesInsert, TablesUpdate, Views, Enums, Functions } from './supabase/database.js';

@@ -25,6 +25,8 @@
 //     service_role; postgres gets every privilege (SELECT with grant option).
 //   - auth.uid(), role(), email() and jwt() are plain SQL, STABLE, owned by
 //     supabase_auth_admin; the API roles call them through PUBLIC's EXECUTE.
+//   - the publication supabase_realtime exists (Realtime's postgres_changes
+//     reads it), owned by postgres and holding no table until one is added.
 // Where this differs from Supabase on purpose: the auth schema is owned by
 // supabase_auth_admin (Supabase: supabase_admin, a superuser we do not
 // create, with ALL granted to supabase_auth_admin), and only auth.users exists
@@ -317,6 +319,16 @@ $function$`,
   `alter function auth.role() owner to supabase_auth_admin`,
   `alter function auth.email() owner to supabase_auth_admin`,
   `alter function auth.jwt() owner to supabase_auth_admin`,
+
+  // Supabase Realtime's publication, which every project has, empty at first;
+  // tables join it to send their changes to subscribed clients.
+  `do $$
+begin
+  if not exists (select from pg_catalog.pg_publication where pubname = 'supabase_realtime') then
+    create publication supabase_realtime;
+  end if;
+end
+$$`,
 
   // The migrating role on Supabase: may look into auth (not create in it),
   // do anything to auth.users' rows and put triggers and foreign keys on it,

@@ -4,3 +4,4 @@ export * from './profiles.js';
 export * from './aiUsage.js';
 export * from './agentSessions.js';
 export * from './quotas.js';
+export * from './notifications.js';

@@ -43,3 +43,20 @@ export const messageRole = pgEnum('message_role', messageRoles);
 export const reservationStatuses = ['active', 'settled', 'released', 'expired'] as const;
 export type ReservationStatus = (typeof reservationStatuses)[number];
 export const reservationStatus = pgEnum('reservation_status', reservationStatuses);
+
+/**
+ * The limits a quota notification speaks of. Monthly figures count the quota
+ * period (user_quotas.reset_day); daily requests the UTC day.
+ */
+export const quotaLimits = ['monthly_tokens', 'monthly_cost_usd', 'daily_requests'] as const;
+export type QuotaLimit = (typeof quotaLimits)[number];
+export const quotaLimit = pgEnum('quota_limit', quotaLimits);
+
+/**
+ * What a quota notification tells: recorded usage reached a threshold of a
+ * limit (a percentage of the tier's alert_percents), or reserve_quota refused
+ * a request at the limit.
+ */
+export const notificationKinds = ['threshold_reached', 'limit_refused'] as const;
+export type NotificationKind = (typeof notificationKinds)[number];
+export const notificationKind = pgEnum('notification_kind', notificationKinds);

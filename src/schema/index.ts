@@ -6,4 +6,5 @@ export * from './profiles.js';
 export * from './agentSessions.js';
 export * from './quotas.js';
 export * from './aiUsage.js';
+export * from './notifications.js';
 export * from './relations.js';

@@ -75,6 +75,21 @@ export const limits = {
   reservationTtlMaxSeconds: 86_400,
   /** Raw usage events deleted per call of purge_usage_events. */
   purgeBatchMax: 100_000,
+  /** Alert thresholds of a tier: at most this many percentages, each 1-100. */
+  alertPercentsMax: 10,
+  /** Quota notifications one claim_notifications call hands out. */
+  notificationClaimBatchMax: 1_000,
+  /** How long a claim holds before the row may be claimed again, in seconds (before backoff). */
+  notificationVisibilityMinSeconds: 1,
+  notificationVisibilityMaxSeconds: 3_600,
+  /** Deliveries tried before a notification is given up. */
+  notificationMaxAttempts: 10,
+  /** The longest a backed-off claim holds, in seconds. */
+  notificationBackoffMaxSeconds: 86_400,
+  /** Characters of a delivery error kept on the row. */
+  notificationErrorLength: 2_000,
+  /** The youngest delivered notifications purge_notifications removes, in days. */
+  notificationPurgeMinDays: 1,
 } as const;
 
 /** What a refusal says after "field: ". */
@@ -101,6 +116,10 @@ export const messages = {
   reservationTtl: 'must be between 1 second and 1 day',
   purgeBatch: `must be between 1 and ${limits.purgeBatchMax}`,
   purgeAge: `must be at least ${limits.idempotencyWindowDays} days (the idempotency window)`,
+  alertPercents: `must be at most ${limits.alertPercentsMax} whole percentages from 1 to 100`,
+  claimBatch: `must be between 1 and ${limits.notificationClaimBatchMax}`,
+  visibility: `must be between ${limits.notificationVisibilityMinSeconds} second and ${limits.notificationVisibilityMaxSeconds} seconds`,
+  notificationPurgeAge: `must be at least ${limits.notificationPurgeMinDays} day`,
   requestsPerTotalRow: `more than ${limits.requestsPerTotalRow} requests in one total: record them under another model or day`,
 } as const;
 

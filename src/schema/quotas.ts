@@ -42,6 +42,12 @@ export const quotaTiers = pgTable(
     dailyRequestLimit: integer().notNull(),
     // Percentage of a limit at which the user is warned.
     softLimitPercent: smallint().notNull().default(80),
+    // Percentages of each limit at which a quota notification is written
+    // (src/schema/notifications.ts), once per user, limit, threshold and period.
+    alertPercents: smallint()
+      .array()
+      .notNull()
+      .default(sql`'{50,80,100}'::smallint[]`),
     isDefault: boolean().notNull().default(false),
     // The tier of anonymous sign-ins (Supabase is_anonymous), until they link an identity.
     isAnonymousDefault: boolean().notNull().default(false),
@@ -80,6 +86,14 @@ export const quotaTiers = pgTable(
         and max_tool_calls_per_message between 0 and ${limits.tierToolCallsPerMessageMax}`),
     ),
     check('quota_tiers_soft_limit_range', sql`${t.softLimitPercent} between 1 and 100`),
+    // At most alertPercentsMax whole percentages 1-100, no nulls, one dimension (order and repeats do not matter).
+    check(
+      'quota_tiers_alert_percents_valid',
+      sql.raw(`cardinality(alert_percents) <= ${limits.alertPercentsMax}
+        and coalesce(array_ndims(alert_percents), 1) = 1
+        and array_position(alert_percents, null) is null
+        and 1 <= all(alert_percents) and 100 >= all(alert_percents)`),
+    ),
   ],
 ).enableRLS();
 
@@ -184,3 +198,42 @@ export const quotaReservations = pgTable(
 
 export type QuotaReservation = typeof quotaReservations.$inferSelect;
 export type NewQuotaReservation = typeof quotaReservations.$inferInsert;
+
+/**
+ * Each user's running totals for their quota alerts: the current quota
+ * period's tokens and cost and the current UTC day's requests, exactly as
+ * the daily totals have them, and the next figure of each at which an alert
+ * threshold is reached. record_usage and record_adjustment add each request
+ * to this row as the last step of their transaction, and write the quota
+ * notifications due (private.quota_alert_check) only when a total reaches its
+ * next figure. The row is the one place where a user's concurrent requests
+ * meet: its lock orders them, so exactly one request sees a threshold
+ * reached, in its own transaction, and the figure it reports is exact.
+ * Derived rows, written only by the accounting functions; a deleted row (a
+ * limit or tier change deletes it) is counted again from the daily totals by
+ * the next request.
+ */
+export const quotaAlertState = pgTable(
+  'quota_alert_state',
+  {
+    userId: uuid()
+      .primaryKey()
+      .references(() => profiles.id, { onDelete: 'cascade' }),
+    // The quota period the totals are of (user_quotas.reset_day), and its end.
+    periodStart: timestamptz().notNull(),
+    periodEnd: timestamptz().notNull(),
+    // The UTC day (its midnight) the request count is of.
+    day: timestamptz().notNull(),
+    periodTokens: numeric().notNull(),
+    periodCostUsd: numeric().notNull(),
+    dayRequests: numeric().notNull(),
+    // The next threshold of each limit as a figure ('Infinity' when every threshold is behind).
+    nextTokens: numeric().notNull(),
+    nextCostUsd: numeric().notNull(),
+    nextDayRequests: numeric().notNull(),
+  },
+  // No CHECK constraints: written only by record_usage, record_adjustment and
+  // private.quota_alert_check, on every request.
+).enableRLS();
+
+export type QuotaAlertState = typeof quotaAlertState.$inferSelect;

@@ -8,6 +8,7 @@ import { relations } from 'drizzle-orm';
 import { agentMessages, agentSessions } from './agentSessions.js';
 import { aiProviders, aiUsageDaily, aiUsageEvents, modelPrices } from './aiUsage.js';
 import { profiles } from './profiles.js';
+import { quotaNotifications } from './notifications.js';
 import { quotaReservations, quotaTiers, userQuotas } from './quotas.js';
 
 export const profilesRelations = relations(profiles, ({ one, many }) => ({
@@ -17,6 +18,7 @@ export const profilesRelations = relations(profiles, ({ one, many }) => ({
   // One row per user, made with the profile; the key is on user_quotas.
   quota: one(userQuotas),
   reservations: many(quotaReservations),
+  quotaNotifications: many(quotaNotifications),
 }));
 
 export const agentSessionsRelations = relations(agentSessions, ({ one, many }) => ({
@@ -64,4 +66,8 @@ export const userQuotasRelations = relations(userQuotas, ({ one }) => ({
 export const quotaReservationsRelations = relations(quotaReservations, ({ one, many }) => ({
   user: one(profiles, { fields: [quotaReservations.userId], references: [profiles.id] }),
   usageEvents: many(aiUsageEvents),
+}));
+
+export const quotaNotificationsRelations = relations(quotaNotifications, ({ one }) => ({
+  user: one(profiles, { fields: [quotaNotifications.userId], references: [profiles.id] }),
 }));

@@ -25,6 +25,17 @@ export interface RpcFunctionSpec {
  * same change as its migration.
  */
 export const rpcFunctionSpecs = {
+  ack_notification: {
+    args: { p_id: 'bigint', p_claim_id: 'uuid' },
+    returns: 'boolean',
+    executableBy: ['service_role'],
+  },
+  claim_notifications: {
+    args: { p_batch: 'integer', p_visibility: 'interval' },
+    optional: ['p_batch', 'p_visibility'],
+    returns: 'TABLE(id bigint, claim_id uuid, attempts smallint, user_id uuid, kind notification_kind, quota_limit quota_limit, threshold_percent smallint, period_start timestamp with time zone, used numeric, limit_value numeric, created_at timestamp with time zone)',
+    executableBy: ['service_role'],
+  },
   close_idle_sessions: {
     args: { p_idle: 'interval' },
     returns: 'integer',
@@ -33,6 +44,11 @@ export const rpcFunctionSpecs = {
   expire_quota_reservations: {
     args: {},
     returns: 'integer',
+    executableBy: ['service_role'],
+  },
+  fail_notification: {
+    args: { p_id: 'bigint', p_claim_id: 'uuid', p_error: 'text' },
+    returns: 'boolean',
     executableBy: ['service_role'],
   },
   get_monthly_usage: {
@@ -49,6 +65,12 @@ export const rpcFunctionSpecs = {
   },
   purge_audit_log: {
     args: { p_older_than: 'interval' },
+    returns: 'integer',
+    executableBy: ['service_role'],
+  },
+  purge_notifications: {
+    args: { p_older_than: 'interval', p_batch_size: 'integer', p_undelivered_older_than: 'interval' },
+    optional: ['p_batch_size', 'p_undelivered_older_than'],
     returns: 'integer',
     executableBy: ['service_role'],
   },

@@ -75,6 +75,24 @@ export interface TableRelationships {
       referencedColumns: ["id"];
     },
   ];
+  quota_alert_state: [
+    {
+      foreignKeyName: "quota_alert_state_user_id_profiles_id_fk";
+      columns: ["user_id"];
+      isOneToOne: true;
+      referencedRelation: "profiles";
+      referencedColumns: ["id"];
+    },
+  ];
+  quota_notifications: [
+    {
+      foreignKeyName: "quota_notifications_user_id_profiles_id_fk";
+      columns: ["user_id"];
+      isOneToOne: false;
+      referencedRelation: "profiles";
+      referencedColumns: ["id"];
+    },
+  ];
   quota_reservations: [
     {
       foreignKeyName: "quota_reservations_user_id_profiles_id_fk";

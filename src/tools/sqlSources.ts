@@ -23,7 +23,7 @@ export const sqlRoot = join(repoRoot, 'src', 'sql');
 export const stateFile = join(repoRoot, 'drizzle', 'meta', '_sql_sources.json');
 
 /** The domains, in the order their units are applied (the same domains as src/schema). */
-export const domains = ['shared', 'profiles', 'quotas', 'aiUsage', 'agentSessions'] as const;
+export const domains = ['shared', 'profiles', 'quotas', 'notifications', 'aiUsage', 'agentSessions'] as const;
 
 /** An object a unit creates that must be dropped when no unit declares it any more. */
 export interface SqlObject {
@@ -178,6 +178,9 @@ const ranks: Record<string, number> = {
   AlterTableStmt: 4,
   InsertStmt: 5,
   UpdateStmt: 5,
+  // Only for what has no statement of its own that can be applied again
+  // (a table joining a publication when it exists): it must check first.
+  DoStmt: 5,
 };
 
 function checkStatement(kind: string, stmt: Node, path: string): void {

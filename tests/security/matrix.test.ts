@@ -97,6 +97,26 @@ const spec: Record<string, RelationSpec> = {
     update: 'estimated_tokens = estimated_tokens',
     allow: { select: ownerAndService, insert: [], update: [], delete: [] }, // written only by the accounting functions (0014)
   },
+  quota_alert_state: {
+    filter: userRows('user_id'),
+    prepareInsert: (c) => sql`delete from public.quota_alert_state where user_id = ${c.a}::uuid`,
+    insert: (c) => sql`insert into public.quota_alert_state (user_id, period_start, period_end, day, period_tokens, period_cost_usd,
+      day_requests, next_tokens, next_cost_usd, next_day_requests) values (${c.a}::uuid, now(), now(), now(), 0, 0, 0, 'Infinity', 'Infinity', 'Infinity') returning 1`,
+    update: 'next_tokens = next_tokens',
+    // Written only by the accounting functions: a user who could move their
+    // next alert figure would never hear of a threshold.
+    allow: { select: ownerAndService, insert: [], update: [], delete: [] },
+  },
+  quota_notifications: {
+    filter: userRows('user_id'),
+    insert: (c) => sql`insert into public.quota_notifications (user_id, kind, quota_limit, threshold_percent, period_start, used, limit_value)
+      values (${c.a}::uuid, 'threshold_reached', 'monthly_tokens', 1, now() - interval '1 year', 1, 1) returning 1`,
+    update: 'read_at = now()',
+    // Written only by the accounting functions; the user sets read_at (a
+    // column grant, tried further in notifications.test.ts); deliveries go
+    // through the outbox functions, not service_role's own writes.
+    allow: { select: ownerAndService, insert: [], update: ['owner'], delete: [] },
+  },
   ai_usage_events: {
     filter: userRows('user_id'),
     insert: (c) => sql`insert into public.ai_usage_events (user_id, idempotency_key, provider, model, agent_mode, cost_usd, cost_source, status)
@@ -209,6 +229,10 @@ beforeAll(async () => {
     await recordUsage(t.db, { userId: user, idempotencyKey: 'seed', provider: 'ollama', model: 'llama3', agentMode: 'debug', inputTokens: 10, sessionId: session });
     await t.rows(sql`insert into quota_reservations (user_id, idempotency_key, estimated_tokens, expires_at) values (${user}, 'seed', 5, now() + interval '1 hour')`);
     await t.rows(sql`update user_quotas set monthly_token_limit_override = 123456 where user_id = ${user}`);
+    await t.rows(sql`insert into quota_notifications (user_id, kind, quota_limit, threshold_percent, period_start, used, limit_value)
+      values (${user}, 'threshold_reached', 'monthly_tokens', 50, date_trunc('month', now()), 70000, 123456)`);
+    // A limit change drops the alert totals; the next request counts them again.
+    await recordUsage(t.db, { userId: user, idempotencyKey: 'seed-2', provider: 'ollama', model: 'llama3', agentMode: 'debug', inputTokens: 10 });
   }
   await t.rows(sql`insert into ai_providers (id, display_name) values ('matrix', 'Matrix')`);
   await addPrice(t, { provider: 'openai', model: 'matrix-model', inputPerMtok: 1, outputPerMtok: 1, cachedInputPerMtok: 1, cacheWritePerMtok: 1, reasoningPerMtok: 1 });

@@ -36,6 +36,7 @@ declare
   v_bad text;
   v_bucket smallint;
   v_adjusts bigint;
+  v_alert boolean;
 begin
   perform private.require_read_committed('record_adjustment');
   if p_event_id is null then perform private.bad_input('event_id', 'is required'); end if;
@@ -169,6 +170,22 @@ begin
       'cached_input_tokens', v_sum.cached_input_tokens, 'cache_write_tokens', v_sum.cache_write_tokens,
       'reasoning_tokens', v_sum.reasoning_tokens, 'cost_usd', v_sum.cost_usd,
       'adjustment_event_id', v_id, 'reason', btrim(p_reason)));
+
+  -- Quota alerts, as in record_usage: a correction that adds usage can reach
+  -- a threshold. It counts no request. A correction of a request outside the
+  -- row's period counts the user's totals again.
+  update public.quota_alert_state st set
+    period_tokens = st.period_tokens + v_total,
+    period_cost_usd = st.period_cost_usd + p_cost_usd
+  where st.user_id = v_request.user_id and v_request.occurred_at >= st.period_start
+    and v_request.occurred_at < st.period_end
+  returning st.period_tokens >= st.next_tokens or st.period_cost_usd >= st.next_cost_usd
+    into v_alert;
+  if not found then
+    perform private.quota_alert_check(v_request.user_id, true);
+  elsif v_alert then
+    perform private.quota_alert_check(v_request.user_id, false);
+  end if;
 
   return query select v_id, false, v_total, cost_usd;
 end;

@@ -1,6 +1,6 @@
 -- Records one AI request with everything that depends on it, in one
--- transaction: the event, its daily total, the session figures and the
--- reservation it settles. A retry with the same idempotency key returns the
+-- transaction: the event, its daily total, the session figures, the
+-- reservation it settles and the quota notifications it makes due. A retry with the same idempotency key returns the
 -- first event (duplicate = true) and changes nothing. Errors name the field
 -- ("field: rule", SQLSTATE 22023 for bad values, 23503 for missing rows)
 -- and leave nothing written.
@@ -26,7 +26,8 @@
 -- total changed by a concurrent transaction fails with a serialization error
 -- (40001, retry), never with a lost update.
 --
--- Built for the hot path: one SQL statement on the normal path, one generic
+-- Built for the hot path: one SQL statement on the normal path (and the
+-- update of the user's alert totals), one generic
 -- plan per session, search_path pg_catalog then pg_temp (pg_temp last, so a
 -- caller's temporary type or table can never stand in for ours).
 
@@ -66,6 +67,7 @@ declare
   v_reservations integer;
   v_day_requests integer;
   v_session_requests integer;
+  v_alert boolean;
 begin
   -- Validation: the same rules as the TypeScript schema, for callers that come straight here.
   if p_user_id is null then perform private.bad_input('user_id', 'is required'); end if;
@@ -262,6 +264,29 @@ begin
     if not exists (select 1 from public.agent_messages m where m.id = p_message_id and m.user_id = p_user_id) then
       perform private.bad_input('message_id', 'is not a message of this user', '23503');
     end if;
+  end if;
+
+  -- Quota alerts: the request joins its user's running totals, and only when
+  -- a total reaches its next alert figure (or the row is missing, or of
+  -- another period or day) does private.quota_alert_check write the
+  -- notifications due. This is the last write of the request, so the row's
+  -- lock, which orders a user's concurrent requests, is held for no more than
+  -- the commit.
+  update public.quota_alert_state st set
+    period_tokens = st.period_tokens + total_tokens,
+    period_cost_usd = st.period_cost_usd + coalesce(cost_usd, 0),
+    day_requests = st.day_requests + (date_trunc('day', v_at, 'UTC') = st.day)::int
+  where st.user_id = p_user_id and v_at >= st.period_start and v_at < st.period_end
+    and date_trunc('day', v_at, 'UTC') <= st.day
+  returning st.period_tokens >= st.next_tokens or st.period_cost_usd >= st.next_cost_usd
+    or st.day_requests >= st.next_day_requests
+    into v_alert;
+  if not found then
+    -- Not added (a request of an earlier period, a day the row is not at, or
+    -- no row yet): the totals are counted again, this request included.
+    perform private.quota_alert_check(p_user_id, true);
+  elsif v_alert then
+    perform private.quota_alert_check(p_user_id, false);
   end if;
 
   duplicate := false;

@@ -18,3 +18,9 @@ grant select, insert, update, delete on table public.user_quotas to service_role
 revoke all on table public.quota_reservations from public, anon, authenticated, service_role;
 
 grant select on table public.quota_reservations to authenticated, service_role;
+
+-- Derived rows: record_usage, record_adjustment and private.quota_alert_check
+-- write them with their owner's rights; users may read their own.
+revoke all on table public.quota_alert_state from public, anon, authenticated, service_role;
+
+grant select on table public.quota_alert_state to authenticated, service_role;

@@ -1,5 +1,7 @@
 -- Holds quota for a request about to be made. Returns granted or refused (with
--- the limit that refused it) as data, never as an exception. The user's quota
+-- the limit that refused it) as data, never as an exception; a refusal is
+-- also told, once per limit and period, as a 'limit_refused' quota
+-- notification (private.quota_refusal_notice). The user's quota
 -- row is locked for the decision, so concurrent reservations of one user are
 -- decided one after another and never grant more than the limit together.
 -- A retry with the same key returns the first reservation while it still
@@ -74,17 +76,23 @@ begin
   -- A limit already used up refuses even an estimate of zero.
   if v_status.tokens_used::numeric + v_status.tokens_reserved + p_estimated_tokens > v_status.monthly_token_limit
      or v_status.tokens_used::numeric + v_status.tokens_reserved >= v_status.monthly_token_limit then
+    perform private.quota_refusal_notice(p_user_id, 'monthly_tokens', v_status.period_start,
+      v_status.tokens_used::numeric + v_status.tokens_reserved, v_status.monthly_token_limit);
     return query select false, 'monthly_token_limit'::text, null::uuid, null::timestamptz,
       v_status.tokens_remaining, v_status.cost_remaining_usd, v_status.requests_remaining;
     return;
   end if;
   if v_status.cost_used_usd + v_status.cost_reserved_usd + p_estimated_cost_usd > v_status.monthly_cost_limit_usd
      or v_status.cost_used_usd + v_status.cost_reserved_usd >= v_status.monthly_cost_limit_usd then
+    perform private.quota_refusal_notice(p_user_id, 'monthly_cost_usd', v_status.period_start,
+      v_status.cost_used_usd + v_status.cost_reserved_usd, v_status.monthly_cost_limit_usd);
     return query select false, 'monthly_cost_limit_usd'::text, null::uuid, null::timestamptz,
       v_status.tokens_remaining, v_status.cost_remaining_usd, v_status.requests_remaining;
     return;
   end if;
   if v_status.requests_today::numeric + v_status.requests_reserved + 1 > v_status.daily_request_limit then
+    perform private.quota_refusal_notice(p_user_id, 'daily_requests', date_trunc('day', now(), 'UTC'),
+      v_status.requests_today::numeric + v_status.requests_reserved, v_status.daily_request_limit);
     return query select false, 'daily_request_limit'::text, null::uuid, null::timestamptz,
       v_status.tokens_remaining, v_status.cost_remaining_usd, v_status.requests_remaining;
     return;
