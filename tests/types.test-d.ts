@@ -72,6 +72,35 @@ describe('tables', () => {
   });
 });
 
+describe('quota notifications (the README example)', () => {
+  type QuotaNotification = Pick<
+    Tables<'quota_notifications'>,
+    'id' | 'kind' | 'quota_limit' | 'threshold_percent' | 'period_start' | 'used' | 'limit_value' | 'created_at' | 'read_at'
+  >;
+  const columns = 'id, kind, quota_limit, threshold_percent, period_start, used, limit_value, created_at, read_at';
+
+  test('a Realtime subscription to inserts gets the typed row', () => {
+    supabase
+      .channel('quota-alerts')
+      .on<QuotaNotification>(
+        'postgres_changes',
+        { event: 'INSERT', schema: 'public', table: 'quota_notifications', filter: 'user_id=eq.u' },
+        ({ new: n }) => {
+          expectTypeOf(n.threshold_percent).toEqualTypeOf<number>();
+          expectTypeOf(n.quota_limit).toEqualTypeOf<'monthly_tokens' | 'monthly_cost_usd' | 'daily_requests'>();
+          expectTypeOf(n.kind).toEqualTypeOf<'threshold_reached' | 'limit_refused'>();
+        },
+      )
+      .subscribe();
+  });
+
+  test('reading the unread ones and marking them read', async () => {
+    const { data } = await supabase.from('quota_notifications').select(columns).is('read_at', null).order('id');
+    expectTypeOf(data).toEqualTypeOf<QuotaNotification[] | null>();
+    await supabase.from('quota_notifications').update({ read_at: new Date().toISOString() }).in('id', [1, 2]);
+  });
+});
+
 describe('views and enums', () => {
   test('the monthly view and the users view are readable', async () => {
     const { data } = await supabase.from('ai_usage_monthly').select('month, cost_usd');
