@@ -171,8 +171,7 @@ describe('written where the threshold is reached', () => {
     // Time passes: the usage and its notification move one period back.
     await ageUsage(t, u, 40);
     await t.rows(sql`update quota_notifications set period_start = period_start - interval '40 days' where user_id = ${u}`);
-    await t.rows(sql`update quota_alert_state set period_start = period_start - interval '40 days',
-      period_end = period_end - interval '40 days', day = day - interval '40 days' where user_id = ${u}`);
+    await t.rows(sql`delete from quota_alert_headroom where user_id = ${u}`);
     await record(u, 'b', 550);
     const rows = await notificationsOf(u);
     expect(brief(rows)).toEqual([
@@ -182,24 +181,36 @@ describe('written where the threshold is reached', () => {
     expect(new Date(rows[1]!.period_start).getTime()).toBeGreaterThan(new Date(rows[0]!.period_start).getTime());
   });
 
-  it("the running totals the alerts watch equal the daily totals, through every path", async () => {
+  it('far from every threshold a request takes its share of the headroom in one row; the shares never add up to more than the distance', async () => {
     const u = await userWith({ tokens: 1_000_000, costUsd: '50', requests: 1_000 });
+    const shares = async () => {
+      const rows = await t.rows<{ bucket: number; tokens: string; cost: string; requests: string }>(sql`select bucket,
+        tokens_left::text as tokens, cost_left_usd::text as cost, requests_left::text as requests
+        from quota_alert_headroom where user_id = ${u} order by bucket`);
+      const sum = (pick: (r: (typeof rows)[number]) => string) => rows.reduce((total, r) => total + Number(pick(r)), 0);
+      return { buckets: rows.map((r) => r.bucket), tokens: sum((r) => r.tokens), cost: sum((r) => r.cost), requests: sum((r) => r.requests) };
+    };
+    const used = async () => {
+      const [s] = await t.rows<{ tokens: string; cost: string; requests: string }>(sql`select tokens_used::text as tokens,
+        cost_used_usd::text as cost, requests_today::text as requests from get_quota_status(${u})`);
+      return { tokens: Number(s!.tokens), cost: Number(s!.cost), requests: Number(s!.requests) };
+    };
     const first = await record(u, 'a', 1_000, '0.25');
-    await record(u, 'a', 1_000, '0.25'); // a retry counts nothing
+    await record(u, 'a', 1_000, '0.25'); // a retry takes nothing
     await recordUsage(t.db, { userId: u, idempotencyKey: 'local', provider: 'ollama', model: 'llama3', agentMode: 'debug', inputTokens: 7 });
     await recordAdjustment(t.db, { eventId: first.eventId, idempotencyKey: 'fix', reason: 'invoice', inputTokens: -100, costUsd: '0.05' });
-    // Yesterday's request, recorded late: in the period, not in today's requests.
     await recordUsage(t.db, { userId: u, idempotencyKey: 'late', provider: 'openai', model: 'gpt-4.1', agentMode: 'debug', inputTokens: 30,
       costUsd: '0.01', occurredAt: new Date(Date.now() - 86_400_000) });
-    for (let i = 0; i < 20; i += 1) await record(u, `k${i}`, 100 + i, '0.001');
-    const [state] = await t.rows<{ tokens: string; cost: string; requests: string }>(sql`select period_tokens::text as tokens,
-      trim_scale(period_cost_usd)::text as cost, day_requests::text as requests from quota_alert_state where user_id = ${u}`);
-    const [status] = await t.rows<{ tokens: string; cost: string; requests: string }>(sql`select tokens_used::text as tokens,
-      trim_scale(cost_used_usd)::text as cost, requests_today::text as requests from get_quota_status(${u})`);
-    const yesterdayInPeriod = (await t.rows<{ same: boolean }>(sql`select date_trunc('day', now() - interval '1 day', 'UTC') >= period_start as same
-      from get_quota_status(${u})`))[0]!.same;
-    expect(status).toEqual({ tokens: String(1_000 + 7 - 100 + (yesterdayInPeriod ? 30 : 0) + 20 * 100 + 190), cost: yesterdayInPeriod ? '0.33' : '0.32', requests: '22' });
-    expect(state).toEqual(status);
+    for (let i = 0; i < 40; i += 1) {
+      await record(u, `k${i}`, 1_000 + i, '0.01');
+      const [s, now] = [await shares(), await used()];
+      expect(s.buckets).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
+      // The next thresholds are 50% of each limit: 500,000 tokens, 25 USD, 500 requests.
+      expect(s.tokens).toBeLessThanOrEqual(500_000 - now.tokens);
+      expect(s.cost).toBeLessThanOrEqual(25 - now.cost + 1e-9);
+      expect(s.requests).toBeLessThanOrEqual(500 - now.requests);
+      expect(s.tokens).toBeGreaterThan(0);
+    }
     expect(await notificationsOf(u)).toEqual([]);
   });
 });
@@ -225,6 +236,33 @@ describe('exactly once under concurrency and crashes', () => {
       ]);
       const [status] = await t.rows<{ tokens_used: number }>(sql`select tokens_used from get_quota_status(${u})`);
       expect(Number(status!.tokens_used)).toBe(89_000);
+    },
+  );
+
+  it.skipIf(target().kind === 'pglite')(
+    `300 requests on 16 connections through every threshold of three limits: each told once, at the exact figure (${needsServer})`,
+    async () => {
+      const u = await userWith({ tokens: 20_000, costUsd: '2', requests: 250 });
+      const pool = t.connect(16);
+      await Promise.all(
+        Array.from({ length: 300 }, (_, i) =>
+          recordUsage(pool.db, { userId: u, idempotencyKey: `h${i}`, provider: 'openai', model: 'gpt-4.1', agentMode: 'debug', inputTokens: 100, costUsd: '0.01' }),
+        ),
+      );
+      // Every request adds 100 tokens, 0.01 USD and one request: each threshold is reached exactly at its figure.
+      expect(brief(await notificationsOf(u)).sort()).toEqual(
+        [
+          'threshold_reached monthly_tokens 50% at 10000/20000',
+          'threshold_reached monthly_tokens 80% at 16000/20000',
+          'threshold_reached monthly_tokens 100% at 20000/20000',
+          'threshold_reached monthly_cost_usd 50% at 1/2',
+          'threshold_reached monthly_cost_usd 80% at 1.6/2',
+          'threshold_reached monthly_cost_usd 100% at 2/2',
+          'threshold_reached daily_requests 50% at 125/250',
+          'threshold_reached daily_requests 80% at 200/250',
+          'threshold_reached daily_requests 100% at 250/250',
+        ].sort(),
+      );
     },
   );
 

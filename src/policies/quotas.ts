@@ -1,4 +1,4 @@
-import { quotaAlertState, quotaReservations, quotaTiers, userQuotas } from '../schema/quotas.js';
+import { quotaAlertHeadroom, quotaReservations, quotaTiers, userQuotas } from '../schema/quotas.js';
 import { ownerMayRead, signedInMayRead } from './factories.js';
 
 // Quotas are set by the database (sign-up) and service_role; users only read theirs.
@@ -9,4 +9,8 @@ export const reservationsOwnerRead = ownerMayRead(
   quotaReservations,
   quotaReservations.userId,
 );
-export const alertStateOwnerRead = ownerMayRead('users read their own alert totals', quotaAlertState, quotaAlertState.userId);
+export const alertHeadroomOwnerRead = ownerMayRead(
+  'users read their own alert headroom',
+  quotaAlertHeadroom,
+  quotaAlertHeadroom.userId,
+);

@@ -7,6 +7,7 @@ import {
   integer,
   numeric,
   pgTable,
+  primaryKey,
   smallint,
   text,
   uniqueIndex,
@@ -200,40 +201,44 @@ export type QuotaReservation = typeof quotaReservations.$inferSelect;
 export type NewQuotaReservation = typeof quotaReservations.$inferInsert;
 
 /**
- * Each user's running totals for their quota alerts: the current quota
- * period's tokens and cost and the current UTC day's requests, exactly as
- * the daily totals have them, and the next figure of each at which an alert
- * threshold is reached. record_usage and record_adjustment add each request
- * to this row as the last step of their transaction, and write the quota
- * notifications due (private.quota_alert_check) only when a total reaches its
- * next figure. The row is the one place where a user's concurrent requests
- * meet: its lock orders them, so exactly one request sees a threshold
- * reached, in its own transaction, and the figure it reports is exact.
- * Derived rows, written only by the accounting functions; a deleted row (a
- * limit or tier change deletes it) is counted again from the daily totals by
- * the next request.
+ * How much more each user may use before a quota notification may be due:
+ * the distance to the next alert threshold of each limit, split over 8
+ * bucket rows (a request takes the one of its event id modulo 8, as the
+ * daily totals do). record_usage and record_adjustment take their request
+ * from their bucket's share, as their last write; one user's concurrent
+ * requests thus seldom meet on a row. Only a request that does not fit in its
+ * share (or of another day, or with no rows yet) takes the exact path,
+ * private.quota_alert_check: it locks all 8 rows in bucket order, which waits
+ * for every request that took a share, counts the period from the daily
+ * totals, writes the notifications due and shares out the distance to the
+ * next thresholds again, rounded down. The shares never add up to more than
+ * that distance, so the request that reaches a threshold is always one that
+ * takes the exact path, in its own transaction, and its count is exact.
+ * Derived rows, written only by the accounting functions; deleting them (a
+ * change of the user's limits or tier does) only makes the next request count.
  */
-export const quotaAlertState = pgTable(
-  'quota_alert_state',
+export const quotaAlertHeadroom = pgTable(
+  'quota_alert_headroom',
   {
     userId: uuid()
-      .primaryKey()
+      .notNull()
       .references(() => profiles.id, { onDelete: 'cascade' }),
-    // The quota period the totals are of (user_quotas.reset_day), and its end.
-    periodStart: timestamptz().notNull(),
-    periodEnd: timestamptz().notNull(),
-    // The UTC day (its midnight) the request count is of.
-    day: timestamptz().notNull(),
-    periodTokens: numeric().notNull(),
-    periodCostUsd: numeric().notNull(),
-    dayRequests: numeric().notNull(),
-    // The next threshold of each limit as a figure ('Infinity' when every threshold is behind).
-    nextTokens: numeric().notNull(),
-    nextCostUsd: numeric().notNull(),
-    nextDayRequests: numeric().notNull(),
+    bucket: smallint().notNull(),
+    // The requests a share is for: from the UTC day's midnight to the end of
+    // that day or of the quota period, whichever comes first.
+    dayStart: timestamptz().notNull(),
+    validUntil: timestamptz().notNull(),
+    // Shares of the distance to the next threshold: tokens, USD, requests of
+    // the day ('Infinity' when every threshold of the limit is behind).
+    tokensLeft: numeric().notNull(),
+    costLeftUsd: numeric().notNull(),
+    requestsLeft: numeric().notNull(),
   },
-  // No CHECK constraints: written only by record_usage, record_adjustment and
-  // private.quota_alert_check, on every request.
+  (t) => [
+    primaryKey({ name: 'quota_alert_headroom_pkey', columns: [t.userId, t.bucket] }),
+    // No CHECK constraints: written only by record_usage, record_adjustment
+    // and private.quota_alert_check, on every request.
+  ],
 ).enableRLS();
 
-export type QuotaAlertState = typeof quotaAlertState.$inferSelect;
+export type QuotaAlertHeadroom = typeof quotaAlertHeadroom.$inferSelect;

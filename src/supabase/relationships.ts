@@ -75,11 +75,11 @@ export interface TableRelationships {
       referencedColumns: ["id"];
     },
   ];
-  quota_alert_state: [
+  quota_alert_headroom: [
     {
-      foreignKeyName: "quota_alert_state_user_id_profiles_id_fk";
+      foreignKeyName: "quota_alert_headroom_user_id_profiles_id_fk";
       columns: ["user_id"];
-      isOneToOne: true;
+      isOneToOne: false;
       referencedRelation: "profiles";
       referencedColumns: ["id"];
     },

@@ -97,14 +97,13 @@ const spec: Record<string, RelationSpec> = {
     update: 'estimated_tokens = estimated_tokens',
     allow: { select: ownerAndService, insert: [], update: [], delete: [] }, // written only by the accounting functions (0014)
   },
-  quota_alert_state: {
+  quota_alert_headroom: {
     filter: userRows('user_id'),
-    prepareInsert: (c) => sql`delete from public.quota_alert_state where user_id = ${c.a}::uuid`,
-    insert: (c) => sql`insert into public.quota_alert_state (user_id, period_start, period_end, day, period_tokens, period_cost_usd,
-      day_requests, next_tokens, next_cost_usd, next_day_requests) values (${c.a}::uuid, now(), now(), now(), 0, 0, 0, 'Infinity', 'Infinity', 'Infinity') returning 1`,
-    update: 'next_tokens = next_tokens',
-    // Written only by the accounting functions: a user who could move their
-    // next alert figure would never hear of a threshold.
+    insert: (c) => sql`insert into public.quota_alert_headroom (user_id, bucket, day_start, valid_until, tokens_left, cost_left_usd, requests_left)
+      values (${c.a}::uuid, 9, now(), now() + interval '1 day', 'Infinity', 'Infinity', 'Infinity') returning 1`,
+    update: 'tokens_left = tokens_left',
+    // Written only by the accounting functions: a user who could raise their
+    // share would never hear of a threshold.
     allow: { select: ownerAndService, insert: [], update: [], delete: [] },
   },
   quota_notifications: {
@@ -231,7 +230,7 @@ beforeAll(async () => {
     await t.rows(sql`update user_quotas set monthly_token_limit_override = 123456 where user_id = ${user}`);
     await t.rows(sql`insert into quota_notifications (user_id, kind, quota_limit, threshold_percent, period_start, used, limit_value)
       values (${user}, 'threshold_reached', 'monthly_tokens', 50, date_trunc('month', now()), 70000, 123456)`);
-    // A limit change drops the alert totals; the next request counts them again.
+    // A limit change drops the alert headroom; the next request shares it out again.
     await recordUsage(t.db, { userId: user, idempotencyKey: 'seed-2', provider: 'ollama', model: 'llama3', agentMode: 'debug', inputTokens: 10 });
   }
   await t.rows(sql`insert into ai_providers (id, display_name) values ('matrix', 'Matrix')`);

@@ -36,7 +36,6 @@ declare
   v_bad text;
   v_bucket smallint;
   v_adjusts bigint;
-  v_alert boolean;
 begin
   perform private.require_read_committed('record_adjustment');
   if p_event_id is null then perform private.bad_input('event_id', 'is required'); end if;
@@ -172,20 +171,21 @@ begin
       'adjustment_event_id', v_id, 'reason', btrim(p_reason)));
 
   -- Quota alerts, as in record_usage: a correction that adds usage can reach
-  -- a threshold. It counts no request. A correction of a request outside the
-  -- row's period counts the user's totals again.
-  update public.quota_alert_state st set
-    period_tokens = st.period_tokens + v_total,
-    period_cost_usd = st.period_cost_usd + p_cost_usd
-  where st.user_id = v_request.user_id and v_request.occurred_at >= st.period_start
-    and v_request.occurred_at < st.period_end
-  returning st.period_tokens >= st.next_tokens or st.period_cost_usd >= st.next_cost_usd
-    into v_alert;
-  if not found then
-    perform private.quota_alert_check(v_request.user_id, true);
-  elsif v_alert then
-    perform private.quota_alert_check(v_request.user_id, false);
-  end if;
+  -- a threshold; one that removes usage leaves more headroom. It counts no
+  -- request. A correction of a request of another day always counts exactly.
+  begin
+    update public.quota_alert_headroom h set
+      tokens_left = h.tokens_left - v_total,
+      cost_left_usd = h.cost_left_usd - p_cost_usd
+    where h.user_id = v_request.user_id and h.bucket = v_id % 8
+      and v_request.occurred_at >= h.day_start and v_request.occurred_at < h.valid_until
+      and h.tokens_left > v_total and h.cost_left_usd > p_cost_usd and h.requests_left > 0;
+    if not found then
+      raise exception using errcode = 'WQA01';
+    end if;
+  exception when sqlstate 'WQA01' then
+    perform private.quota_alert_check(v_request.user_id);
+  end;
 
   return query select v_id, false, v_total, cost_usd;
 end;

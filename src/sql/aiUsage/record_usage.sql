@@ -26,8 +26,8 @@
 -- total changed by a concurrent transaction fails with a serialization error
 -- (40001, retry), never with a lost update.
 --
--- Built for the hot path: one SQL statement on the normal path (and the
--- update of the user's alert totals), one generic
+-- Built for the hot path: one SQL statement on the normal path (and one
+-- single-row update for the quota alerts), one generic
 -- plan per session, search_path pg_catalog then pg_temp (pg_temp last, so a
 -- caller's temporary type or table can never stand in for ours).
 
@@ -67,7 +67,6 @@ declare
   v_reservations integer;
   v_day_requests integer;
   v_session_requests integer;
-  v_alert boolean;
 begin
   -- Validation: the same rules as the TypeScript schema, for callers that come straight here.
   if p_user_id is null then perform private.bad_input('user_id', 'is required'); end if;
@@ -266,28 +265,24 @@ begin
     end if;
   end if;
 
-  -- Quota alerts: the request joins its user's running totals, and only when
-  -- a total reaches its next alert figure (or the row is missing, or of
-  -- another period or day) does private.quota_alert_check write the
-  -- notifications due. This is the last write of the request, so the row's
-  -- lock, which orders a user's concurrent requests, is held for no more than
-  -- the commit.
-  update public.quota_alert_state st set
-    period_tokens = st.period_tokens + total_tokens,
-    period_cost_usd = st.period_cost_usd + coalesce(cost_usd, 0),
-    day_requests = st.day_requests + (date_trunc('day', v_at, 'UTC') = st.day)::int
-  where st.user_id = p_user_id and v_at >= st.period_start and v_at < st.period_end
-    and date_trunc('day', v_at, 'UTC') <= st.day
-  returning st.period_tokens >= st.next_tokens or st.period_cost_usd >= st.next_cost_usd
-    or st.day_requests >= st.next_day_requests
-    into v_alert;
-  if not found then
-    -- Not added (a request of an earlier period, a day the row is not at, or
-    -- no row yet): the totals are counted again, this request included.
-    perform private.quota_alert_check(p_user_id, true);
-  elsif v_alert then
-    perform private.quota_alert_check(p_user_id, false);
-  end if;
+  -- Quota alerts: the request takes its share of the distance to the next
+  -- alert threshold from its bucket's row (quota_alert_headroom), as its last
+  -- write. When it does not fit (or the row is of another day, or missing),
+  -- the attempt is undone, so that no row of the user stays locked by it, and
+  -- private.quota_alert_check counts exactly and writes the notifications due.
+  begin
+    update public.quota_alert_headroom h set
+      tokens_left = h.tokens_left - total_tokens,
+      cost_left_usd = h.cost_left_usd - coalesce(cost_usd, 0),
+      requests_left = h.requests_left - 1
+    where h.user_id = p_user_id and h.bucket = event_id % 8 and v_at >= h.day_start and v_at < h.valid_until
+      and h.tokens_left > total_tokens and h.cost_left_usd > coalesce(cost_usd, 0) and h.requests_left > 1;
+    if not found then
+      raise exception using errcode = 'WQA01';
+    end if;
+  exception when sqlstate 'WQA01' then
+    perform private.quota_alert_check(p_user_id);
+  end;
 
   duplicate := false;
   return next;

@@ -21,6 +21,6 @@ grant select on table public.quota_reservations to authenticated, service_role;
 
 -- Derived rows: record_usage, record_adjustment and private.quota_alert_check
 -- write them with their owner's rights; users may read their own.
-revoke all on table public.quota_alert_state from public, anon, authenticated, service_role;
+revoke all on table public.quota_alert_headroom from public, anon, authenticated, service_role;
 
-grant select on table public.quota_alert_state to authenticated, service_role;
+grant select on table public.quota_alert_headroom to authenticated, service_role;

@@ -4,3 +4,7 @@
 alter table public.user_quotas set (fillfactor = 80);
 
 alter table public.quota_reservations set (fillfactor = 90);
+
+-- Eight rows per user, one of them rewritten by every request: room on the
+-- page keeps those updates HOT (no index entry, pruned in place).
+alter table public.quota_alert_headroom set (fillfactor = 50);
