@@ -5,11 +5,13 @@
 // three queries, a quota table, and row-level security seen from the outside.
 import { sql } from 'drizzle-orm';
 import {
+  ackNotification,
   activeSessionsQuery,
   appendMessage,
   asAnon,
   asService,
   checkQuotaQuery,
+  claimNotifications,
   endSession,
   getQuotaStatus,
   getSession,
@@ -378,6 +380,19 @@ async function reserveUntilRefused(db: Db, { guest }: Users): Promise<void> {
   console.log(`The second request failed before reaching the model: releaseQuota gives its hold back (released: ${released}).`);
   const after = await asService(db, (tx) => getQuotaStatus(tx, { userId: guest }));
   console.log(`Guest now: ${after?.tokensUsed} used + ${after?.tokensReserved} held of ${after?.monthlyTokenLimit}; ${after?.tokensRemaining} tokens left.`);
+
+  // What the guest heard: their own rows, read as the guest (RLS), as their client gets them live through Realtime.
+  const told = await withClaims(db, { role: 'authenticated', sub: guest }, (tx) =>
+    queryRows<Row>(tx, sql`select kind, quota_limit, threshold_percent as "threshold %", used, limit_value as "limit"
+      from quota_notifications order by id`),
+  );
+  console.log('\nWhat the guest was told (quota_notifications, pushed to their client by Supabase Realtime):');
+  table(told);
+  let delivered = 0;
+  for (const n of await asService(db, (tx) => claimNotifications(tx, { batch: 100 }))) {
+    if (await asService(db, (tx) => ackNotification(tx, { id: n.id, claimId: n.claimId }))) delivered += 1;
+  }
+  console.log(`A backend's outbox worker claimed and acknowledged ${delivered} notification(s): each is delivered once.`);
 }
 
 /** 5. The original design's three SQL texts, run unchanged. */

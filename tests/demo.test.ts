@@ -105,6 +105,9 @@ describe('npm run demo', { timeout: 120_000 }, () => {
     expect(Number(held)).toBe(4000 * (grants.length - 2));
     expect(Number(limit)).toBe(20000);
     expect(Number(used) + Number(held) + Number(left)).toBe(20000);
+    // The refusal was told to the guest once (read as the guest, under RLS) and delivered once by the outbox.
+    expect(story[3]!.match(/limit_refused\s+monthly_tokens\s+100\s/g)).toHaveLength(1);
+    expect(story[3]!).toMatch(/outbox worker claimed and acknowledged [1-9]\d* notification\(s\)/);
 
     // 5. The seed's three SQL texts, printed word for word, and their results.
     for (const query of [monthlyUsageQuery, activeSessionsQuery, checkQuotaQuery]) {
