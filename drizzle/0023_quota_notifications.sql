@@ -2,8 +2,6 @@
 -- change the source and generate again. Each changed source is here in full.
 --   src/sql/quotas/quota_alert_check.sql
 --   src/sql/quotas/quota_alert_headroom_reset.sql
---   src/sql/quotas/quota_refusal_notice.sql
---   src/sql/quotas/quota_tiers_propagate_limits.sql
 --   src/sql/quotas/reserve_quota.sql
 --   src/sql/notifications/ack_notification.sql
 --   src/sql/notifications/claim_notifications.sql
@@ -29,9 +27,9 @@
 -- that took a share and has not committed yet (a request that took one never
 -- waits for anything after), and keeps any other request of the user from
 -- taking one until this transaction ends; two requests on this path take the
--- rows in the same order, one after the other. It then counts the period
--- from the daily totals as get_quota_status does: the committed requests and
--- the caller's own, which is already written. A request that wrote its totals
+-- rows in the same order, one after the other. It then takes the period's
+-- figures from get_quota_status: the committed requests and the caller's
+-- own, which is already written. A request that wrote its totals
 -- but has not come to the rows yet is not in that count: it takes its share
 -- of the new distance afterwards, so each request is counted once.
 --
@@ -54,9 +52,8 @@ security invoker
 as $$
 declare
   v_today timestamptz := date_trunc('day', now(), 'UTC');
-  q record;
-  v_start timestamptz;
-  v_end timestamptz;
+  v_status record;
+  v_percents smallint[];
   v_tokens numeric;
   v_cost numeric;
   v_requests numeric;
@@ -69,43 +66,39 @@ begin
   on conflict (user_id, bucket) do nothing;
   perform 1 from public.quota_alert_headroom h where h.user_id = p_user_id order by h.bucket for update;
 
-  select uq.monthly_token_limit::numeric as token_limit, uq.monthly_cost_limit_usd as cost_limit,
-         uq.daily_request_limit::numeric as request_limit, uq.reset_day, t.alert_percents
-    into q
-  from public.user_quotas uq join public.quota_tiers t on t.id = uq.tier_id
-  where uq.user_id = p_user_id;
+  -- The figures as get_quota_status counts them (a statement started after
+  -- the lock, so every request that took a share has committed).
+  select * into v_status from public.get_quota_status(p_user_id);
   if not found then
     return; -- no quota (the account is going): nothing to tell, and the shares stay empty
   end if;
-  v_start := private.quota_period_start(q.reset_day, now());
-  v_end := ((v_start at time zone 'UTC') + interval '1 month') at time zone 'UTC';
-
-  select coalesce(sum(d.total_tokens), 0), coalesce(sum(d.cost_usd), 0),
-         coalesce(sum(d.request_count) filter (where d.date = v_today), 0)
-    into v_tokens, v_cost, v_requests
-  from public.ai_usage_daily d
-  where d.user_id = p_user_id and d.date >= v_start;
+  select t.alert_percents into v_percents from public.quota_tiers t where t.id = v_status.tier_id;
+  v_tokens := v_status.tokens_used;
+  v_cost := v_status.cost_used_usd;
+  v_requests := v_status.requests_today;
 
   insert into public.quota_notifications (user_id, kind, quota_limit, threshold_percent, period_start, used, limit_value)
   select p_user_id, 'threshold_reached', l.quota_limit, p.percent, l.period_start, trim_scale(l.used), trim_scale(l.limit_value)
-  from (values ('monthly_tokens'::public.quota_limit, v_tokens, q.token_limit, v_start),
-               ('monthly_cost_usd'::public.quota_limit, v_cost, q.cost_limit, v_start),
-               ('daily_requests'::public.quota_limit, v_requests, q.request_limit, v_today))
+  from (values ('monthly_tokens'::public.quota_limit, v_tokens, v_status.monthly_token_limit::numeric, v_status.period_start),
+               ('monthly_cost_usd'::public.quota_limit, v_cost, v_status.monthly_cost_limit_usd, v_status.period_start),
+               ('daily_requests'::public.quota_limit, v_requests, v_status.daily_request_limit::numeric, v_today))
        as l (quota_limit, used, limit_value, period_start)
-  cross join lateral (select distinct x as percent from unnest(q.alert_percents) x) p
+  cross join lateral (select distinct x as percent from unnest(v_percents) x) p
   where l.used > 0 and l.used * 100 >= l.limit_value * p.percent
   order by l.quota_limit, p.percent
   on conflict (user_id, quota_limit, kind, threshold_percent, period_start) do nothing;
 
   -- The distance to the next threshold of each limit above its figure, shared by 8.
-  select coalesce(floor(min(q.token_limit * x / 100 - v_tokens) filter (where v_tokens * 100 < q.token_limit * x) / 8), 'Infinity'),
-         coalesce(trunc(min(q.cost_limit * x / 100 - v_cost) filter (where v_cost * 100 < q.cost_limit * x) / 8, 10), 'Infinity'),
-         coalesce(floor(min(q.request_limit * x / 100 - v_requests) filter (where v_requests * 100 < q.request_limit * x) / 8), 'Infinity')
+  select coalesce(floor(min(l.token_limit * x / 100 - v_tokens) filter (where v_tokens * 100 < l.token_limit * x) / 8), 'Infinity'),
+         coalesce(trunc(min(l.cost_limit * x / 100 - v_cost) filter (where v_cost * 100 < l.cost_limit * x) / 8, 10), 'Infinity'),
+         coalesce(floor(min(l.request_limit * x / 100 - v_requests) filter (where v_requests * 100 < l.request_limit * x) / 8), 'Infinity')
     into v_tokens_left, v_cost_left, v_requests_left
-  from unnest(q.alert_percents) x;
+  from (select v_status.monthly_token_limit::numeric as token_limit, v_status.monthly_cost_limit_usd as cost_limit,
+               v_status.daily_request_limit::numeric as request_limit) l
+  cross join unnest(v_percents) x;
 
   update public.quota_alert_headroom h
-  set day_start = v_today, valid_until = least(v_today + interval '1 day', v_end),
+  set day_start = v_today, valid_until = least(v_today + interval '1 day', v_status.period_end),
       tokens_left = v_tokens_left, cost_left_usd = v_cost_left, requests_left = v_requests_left
   where h.user_id = p_user_id;
 end;
@@ -117,11 +110,13 @@ comment on function private.quota_alert_check(uuid) is
 revoke all on function private.quota_alert_check(uuid) from public, anon, authenticated, service_role;
 --> statement-breakpoint
 -- src/sql/quotas/quota_alert_headroom_reset.sql
--- A change of a user's limits, tier or reset day makes their alert headroom
--- (quota_alert_headroom) stale: the rows go, and the user's next request
--- counts again (private.quota_alert_check) against the new figures. A tier's
--- new alert thresholds reach its users the same way, through the update that
--- quota_tiers_propagate_limits makes on their quota rows.
+-- The alert headroom (quota_alert_headroom) is shared out against a user's
+-- limits, period and tier thresholds. When one of them changes, the user's
+-- rows go, and their next request counts again (private.quota_alert_check)
+-- against the new figures: on a change of the user's limits, tier or reset
+-- day, and, for every user of a tier, on a change of the tier's alert
+-- thresholds (a change of its limits reaches the users' own rows through
+-- quota_tiers_propagate_limits).
 
 create or replace function private.quota_alert_headroom_reset()
 returns trigger
@@ -130,13 +125,18 @@ set search_path = pg_catalog, pg_temp
 security definer
 as $$
 begin
-  delete from public.quota_alert_headroom h where h.user_id = new.user_id;
+  if tg_table_name = 'quota_tiers' then
+    delete from public.quota_alert_headroom h
+    where h.user_id in (select uq.user_id from public.user_quotas uq where uq.tier_id = new.id);
+  else
+    delete from public.quota_alert_headroom h where h.user_id = new.user_id;
+  end if;
   return null;
 end;
 $$;
 --> statement-breakpoint
 comment on function private.quota_alert_headroom_reset() is
-  'Trigger: drops a user''s alert headroom when their limits, tier or reset day change, so the next request counts again.';
+  'Trigger: drops the alert headroom of a user whose limits, tier or reset day change, or of every user of a tier whose alert thresholds change, so the next request counts again.';
 --> statement-breakpoint
 revoke all on function private.quota_alert_headroom_reset() from public, anon, authenticated, service_role;
 --> statement-breakpoint
@@ -146,68 +146,18 @@ create or replace trigger quota_alert_headroom_reset
   on public.user_quotas
   for each row execute function private.quota_alert_headroom_reset();
 --> statement-breakpoint
--- src/sql/quotas/quota_refusal_notice.sql
--- Tells of a reservation refused at a limit: one 'limit_refused' notification
--- per user, limit and period (the unique key makes every further refusal in
--- the period a no-op). Called by reserve_quota, with its owner's rights, only
--- when it refuses.
-
-create or replace function private.quota_refusal_notice(
-  p_user_id uuid,
-  p_limit public.quota_limit,
-  p_period_start timestamptz,
-  p_used numeric,
-  p_limit_value numeric)
-returns void
-language plpgsql
-set search_path = pg_catalog, pg_temp
-security invoker
-as $$
-begin
-  insert into public.quota_notifications (user_id, kind, quota_limit, threshold_percent, period_start, used, limit_value)
-  values (p_user_id, 'limit_refused', p_limit, 100, p_period_start, trim_scale(p_used), trim_scale(p_limit_value))
-  on conflict (user_id, quota_limit, kind, threshold_percent, period_start) do nothing;
-end;
-$$;
---> statement-breakpoint
-comment on function private.quota_refusal_notice(uuid, public.quota_limit, timestamp with time zone, numeric, numeric) is
-  'Writes the once-per-period notification of a reservation refused at a limit.';
---> statement-breakpoint
-revoke all on function private.quota_refusal_notice(uuid, public.quota_limit, timestamp with time zone, numeric, numeric) from public, anon, authenticated, service_role;
---> statement-breakpoint
--- src/sql/quotas/quota_tiers_propagate_limits.sql
--- A tier's new limits reach every user on it (user_quotas' own trigger
--- recomputes each user's effective limits).
-
-create or replace function private.quota_tiers_propagate_limits()
-returns trigger
-language plpgsql
-set search_path = pg_catalog, pg_temp
-security invoker
-as $$
-begin
-  update public.user_quotas q set tier_id = q.tier_id where q.tier_id = new.id;
-  return null;
-end;
-$$;
---> statement-breakpoint
-comment on function private.quota_tiers_propagate_limits() is
-  'Trigger: recomputes the effective limits of every user on a tier whose limits changed.';
---> statement-breakpoint
-revoke all on function private.quota_tiers_propagate_limits() from public, anon, authenticated, service_role;
---> statement-breakpoint
-create or replace trigger quota_tiers_propagate_limits
-  after update of monthly_token_limit, monthly_cost_limit_usd, daily_request_limit, soft_limit_percent, alert_percents
-  on public.quota_tiers
-  for each row execute function private.quota_tiers_propagate_limits();
+create or replace trigger quota_alert_headroom_reset
+  after update of alert_percents on public.quota_tiers
+  for each row when (old.alert_percents is distinct from new.alert_percents)
+  execute function private.quota_alert_headroom_reset();
 --> statement-breakpoint
 -- src/sql/quotas/reserve_quota.sql
 -- Holds quota for a request about to be made. Returns granted or refused (with
 -- the limit that refused it) as data, never as an exception; a refusal is
 -- also told, once per limit and period, as a 'limit_refused' quota
--- notification (private.quota_refusal_notice). The user's quota
--- row is locked for the decision, so concurrent reservations of one user are
--- decided one after another and never grant more than the limit together.
+-- notification. The user's quota row is locked for the decision, so
+-- concurrent reservations of one user are decided one after another and
+-- never grant more than the limit together.
 -- A retry with the same key returns the first reservation while it still
 -- holds; once it was settled, released or expired the key is spent, and
 -- asking again is refused (reason 'key_already_used'): a key never buys a
@@ -239,6 +189,9 @@ declare
   v_status record;
   v_id uuid;
   v_expires timestamptz;
+  v_reason text;
+  -- What a refusal tells: limit, period, use plus holds, the limit.
+  v_refused record;
 begin
   perform private.require_read_committed('reserve_quota');
   if p_user_id is null then perform private.bad_input('user_id', 'is required'); end if;
@@ -277,27 +230,33 @@ begin
   end if;
 
   select * into v_status from public.get_quota_status(p_user_id);
-  -- A limit already used up refuses even an estimate of zero.
+  -- A limit already used up refuses even an estimate of zero. The first limit
+  -- that refuses names the refusal.
   if v_status.tokens_used::numeric + v_status.tokens_reserved + p_estimated_tokens > v_status.monthly_token_limit
      or v_status.tokens_used::numeric + v_status.tokens_reserved >= v_status.monthly_token_limit then
-    perform private.quota_refusal_notice(p_user_id, 'monthly_tokens', v_status.period_start,
-      v_status.tokens_used::numeric + v_status.tokens_reserved, v_status.monthly_token_limit);
-    return query select false, 'monthly_token_limit'::text, null::uuid, null::timestamptz,
-      v_status.tokens_remaining, v_status.cost_remaining_usd, v_status.requests_remaining;
-    return;
-  end if;
-  if v_status.cost_used_usd + v_status.cost_reserved_usd + p_estimated_cost_usd > v_status.monthly_cost_limit_usd
+    v_reason := 'monthly_token_limit';
+    select 'monthly_tokens' as quota_limit, v_status.period_start as period_start,
+      v_status.tokens_used::numeric + v_status.tokens_reserved as used, v_status.monthly_token_limit::numeric as limit_value
+      into v_refused;
+  elsif v_status.cost_used_usd + v_status.cost_reserved_usd + p_estimated_cost_usd > v_status.monthly_cost_limit_usd
      or v_status.cost_used_usd + v_status.cost_reserved_usd >= v_status.monthly_cost_limit_usd then
-    perform private.quota_refusal_notice(p_user_id, 'monthly_cost_usd', v_status.period_start,
-      v_status.cost_used_usd + v_status.cost_reserved_usd, v_status.monthly_cost_limit_usd);
-    return query select false, 'monthly_cost_limit_usd'::text, null::uuid, null::timestamptz,
-      v_status.tokens_remaining, v_status.cost_remaining_usd, v_status.requests_remaining;
-    return;
+    v_reason := 'monthly_cost_limit_usd';
+    select 'monthly_cost_usd' as quota_limit, v_status.period_start as period_start,
+      v_status.cost_used_usd + v_status.cost_reserved_usd as used, v_status.monthly_cost_limit_usd as limit_value
+      into v_refused;
+  elsif v_status.requests_today::numeric + v_status.requests_reserved + 1 > v_status.daily_request_limit then
+    v_reason := 'daily_request_limit';
+    select 'daily_requests' as quota_limit, date_trunc('day', now(), 'UTC') as period_start,
+      v_status.requests_today::numeric + v_status.requests_reserved as used, v_status.daily_request_limit::numeric as limit_value
+      into v_refused;
   end if;
-  if v_status.requests_today::numeric + v_status.requests_reserved + 1 > v_status.daily_request_limit then
-    perform private.quota_refusal_notice(p_user_id, 'daily_requests', date_trunc('day', now(), 'UTC'),
-      v_status.requests_today::numeric + v_status.requests_reserved, v_status.daily_request_limit);
-    return query select false, 'daily_request_limit'::text, null::uuid, null::timestamptz,
+  if v_reason is not null then
+    -- Told once per limit and period (the key makes every further refusal a no-op).
+    insert into public.quota_notifications (user_id, kind, quota_limit, threshold_percent, period_start, used, limit_value)
+    values (p_user_id, 'limit_refused', v_refused.quota_limit::public.quota_limit, 100, v_refused.period_start,
+      trim_scale(v_refused.used), trim_scale(v_refused.limit_value))
+    on conflict (user_id, quota_limit, kind, threshold_percent, period_start) do nothing;
+    return query select false, v_reason, null::uuid, null::timestamptz,
       v_status.tokens_remaining, v_status.cost_remaining_usd, v_status.requests_remaining;
     return;
   end if;

@@ -1,3 +1,4 @@
+import type { z } from 'zod';
 import type { DbOrTx } from '../db.js';
 import { parseInput, withInputErrors } from '../errors.js';
 import { callFunction } from '../rpc.js';
@@ -41,7 +42,11 @@ export interface ClaimedNotification {
  * the notification's id to deduplicate downstream.
  */
 export async function claimNotifications(db: DbOrTx, input: ClaimNotificationsInput = {}): Promise<ClaimedNotification[]> {
-  const v = parseInput(claimNotificationsInput, input);
+  return claim(db, parseInput(claimNotificationsInput, input));
+}
+
+/** claimNotifications with its input already checked (the worker checks it once). */
+async function claim(db: DbOrTx, v: z.output<typeof claimNotificationsInput>): Promise<ClaimedNotification[]> {
   const rows = await withInputErrors(() =>
     callFunction(db, 'claim_notifications', { p_batch: v.batch, p_visibility: `${v.visibilitySeconds} seconds` }),
   );
@@ -130,8 +135,8 @@ export async function runNotificationWorker(
   send: (notification: ClaimedNotification) => Promise<void>,
   options: NotificationWorkerOptions = {},
 ): Promise<NotificationWorkerStats> {
-  const { signal, idleMs = 5_000, listen, onError, ...claim } = options;
-  const claimInput = parseInput(claimNotificationsInput, claim);
+  const { signal, idleMs = 5_000, listen, onError, ...claimOptions } = options;
+  const claimInput = parseInput(claimNotificationsInput, claimOptions);
   const stats: NotificationWorkerStats = { delivered: 0, failed: 0, lostClaims: 0 };
   let wake: (() => void) | undefined;
   let woken = false;
@@ -145,7 +150,7 @@ export async function runNotificationWorker(
   try {
     while (!signal?.aborted) {
       woken = false;
-      const batch = await claimNotifications(db, claimInput);
+      const batch = await claim(db, claimInput);
       for (const notification of batch) {
         try {
           await send(notification);

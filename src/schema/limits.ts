@@ -116,7 +116,6 @@ export const messages = {
   reservationTtl: 'must be between 1 second and 1 day',
   purgeBatch: `must be between 1 and ${limits.purgeBatchMax}`,
   purgeAge: `must be at least ${limits.idempotencyWindowDays} days (the idempotency window)`,
-  alertPercents: `must be at most ${limits.alertPercentsMax} whole percentages from 1 to 100`,
   claimBatch: `must be between 1 and ${limits.notificationClaimBatchMax}`,
   visibility: `must be between ${limits.notificationVisibilityMinSeconds} second and ${limits.notificationVisibilityMaxSeconds} seconds`,
   notificationPurgeAge: `must be at least ${limits.notificationPurgeMinDays} day`,

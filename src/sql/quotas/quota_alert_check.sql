@@ -9,9 +9,9 @@
 -- that took a share and has not committed yet (a request that took one never
 -- waits for anything after), and keeps any other request of the user from
 -- taking one until this transaction ends; two requests on this path take the
--- rows in the same order, one after the other. It then counts the period
--- from the daily totals as get_quota_status does: the committed requests and
--- the caller's own, which is already written. A request that wrote its totals
+-- rows in the same order, one after the other. It then takes the period's
+-- figures from get_quota_status: the committed requests and the caller's
+-- own, which is already written. A request that wrote its totals
 -- but has not come to the rows yet is not in that count: it takes its share
 -- of the new distance afterwards, so each request is counted once.
 --
@@ -34,9 +34,8 @@ security invoker
 as $$
 declare
   v_today timestamptz := date_trunc('day', now(), 'UTC');
-  q record;
-  v_start timestamptz;
-  v_end timestamptz;
+  v_status record;
+  v_percents smallint[];
   v_tokens numeric;
   v_cost numeric;
   v_requests numeric;
@@ -49,43 +48,39 @@ begin
   on conflict (user_id, bucket) do nothing;
   perform 1 from public.quota_alert_headroom h where h.user_id = p_user_id order by h.bucket for update;
 
-  select uq.monthly_token_limit::numeric as token_limit, uq.monthly_cost_limit_usd as cost_limit,
-         uq.daily_request_limit::numeric as request_limit, uq.reset_day, t.alert_percents
-    into q
-  from public.user_quotas uq join public.quota_tiers t on t.id = uq.tier_id
-  where uq.user_id = p_user_id;
+  -- The figures as get_quota_status counts them (a statement started after
+  -- the lock, so every request that took a share has committed).
+  select * into v_status from public.get_quota_status(p_user_id);
   if not found then
     return; -- no quota (the account is going): nothing to tell, and the shares stay empty
   end if;
-  v_start := private.quota_period_start(q.reset_day, now());
-  v_end := ((v_start at time zone 'UTC') + interval '1 month') at time zone 'UTC';
-
-  select coalesce(sum(d.total_tokens), 0), coalesce(sum(d.cost_usd), 0),
-         coalesce(sum(d.request_count) filter (where d.date = v_today), 0)
-    into v_tokens, v_cost, v_requests
-  from public.ai_usage_daily d
-  where d.user_id = p_user_id and d.date >= v_start;
+  select t.alert_percents into v_percents from public.quota_tiers t where t.id = v_status.tier_id;
+  v_tokens := v_status.tokens_used;
+  v_cost := v_status.cost_used_usd;
+  v_requests := v_status.requests_today;
 
   insert into public.quota_notifications (user_id, kind, quota_limit, threshold_percent, period_start, used, limit_value)
   select p_user_id, 'threshold_reached', l.quota_limit, p.percent, l.period_start, trim_scale(l.used), trim_scale(l.limit_value)
-  from (values ('monthly_tokens'::public.quota_limit, v_tokens, q.token_limit, v_start),
-               ('monthly_cost_usd'::public.quota_limit, v_cost, q.cost_limit, v_start),
-               ('daily_requests'::public.quota_limit, v_requests, q.request_limit, v_today))
+  from (values ('monthly_tokens'::public.quota_limit, v_tokens, v_status.monthly_token_limit::numeric, v_status.period_start),
+               ('monthly_cost_usd'::public.quota_limit, v_cost, v_status.monthly_cost_limit_usd, v_status.period_start),
+               ('daily_requests'::public.quota_limit, v_requests, v_status.daily_request_limit::numeric, v_today))
        as l (quota_limit, used, limit_value, period_start)
-  cross join lateral (select distinct x as percent from unnest(q.alert_percents) x) p
+  cross join lateral (select distinct x as percent from unnest(v_percents) x) p
   where l.used > 0 and l.used * 100 >= l.limit_value * p.percent
   order by l.quota_limit, p.percent
   on conflict (user_id, quota_limit, kind, threshold_percent, period_start) do nothing;
 
   -- The distance to the next threshold of each limit above its figure, shared by 8.
-  select coalesce(floor(min(q.token_limit * x / 100 - v_tokens) filter (where v_tokens * 100 < q.token_limit * x) / 8), 'Infinity'),
-         coalesce(trunc(min(q.cost_limit * x / 100 - v_cost) filter (where v_cost * 100 < q.cost_limit * x) / 8, 10), 'Infinity'),
-         coalesce(floor(min(q.request_limit * x / 100 - v_requests) filter (where v_requests * 100 < q.request_limit * x) / 8), 'Infinity')
+  select coalesce(floor(min(l.token_limit * x / 100 - v_tokens) filter (where v_tokens * 100 < l.token_limit * x) / 8), 'Infinity'),
+         coalesce(trunc(min(l.cost_limit * x / 100 - v_cost) filter (where v_cost * 100 < l.cost_limit * x) / 8, 10), 'Infinity'),
+         coalesce(floor(min(l.request_limit * x / 100 - v_requests) filter (where v_requests * 100 < l.request_limit * x) / 8), 'Infinity')
     into v_tokens_left, v_cost_left, v_requests_left
-  from unnest(q.alert_percents) x;
+  from (select v_status.monthly_token_limit::numeric as token_limit, v_status.monthly_cost_limit_usd as cost_limit,
+               v_status.daily_request_limit::numeric as request_limit) l
+  cross join unnest(v_percents) x;
 
   update public.quota_alert_headroom h
-  set day_start = v_today, valid_until = least(v_today + interval '1 day', v_end),
+  set day_start = v_today, valid_until = least(v_today + interval '1 day', v_status.period_end),
       tokens_left = v_tokens_left, cost_left_usd = v_cost_left, requests_left = v_requests_left
   where h.user_id = p_user_id;
 end;

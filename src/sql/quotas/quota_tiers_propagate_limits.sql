@@ -19,6 +19,6 @@ comment on function private.quota_tiers_propagate_limits() is
 revoke all on function private.quota_tiers_propagate_limits() from public, anon, authenticated, service_role;
 
 create or replace trigger quota_tiers_propagate_limits
-  after update of monthly_token_limit, monthly_cost_limit_usd, daily_request_limit, soft_limit_percent, alert_percents
+  after update of monthly_token_limit, monthly_cost_limit_usd, daily_request_limit, soft_limit_percent
   on public.quota_tiers
   for each row execute function private.quota_tiers_propagate_limits();

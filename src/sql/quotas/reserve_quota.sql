@@ -1,9 +1,9 @@
 -- Holds quota for a request about to be made. Returns granted or refused (with
 -- the limit that refused it) as data, never as an exception; a refusal is
 -- also told, once per limit and period, as a 'limit_refused' quota
--- notification (private.quota_refusal_notice). The user's quota
--- row is locked for the decision, so concurrent reservations of one user are
--- decided one after another and never grant more than the limit together.
+-- notification. The user's quota row is locked for the decision, so
+-- concurrent reservations of one user are decided one after another and
+-- never grant more than the limit together.
 -- A retry with the same key returns the first reservation while it still
 -- holds; once it was settled, released or expired the key is spent, and
 -- asking again is refused (reason 'key_already_used'): a key never buys a
@@ -35,6 +35,9 @@ declare
   v_status record;
   v_id uuid;
   v_expires timestamptz;
+  v_reason text;
+  -- What a refusal tells: limit, period, use plus holds, the limit.
+  v_refused record;
 begin
   perform private.require_read_committed('reserve_quota');
   if p_user_id is null then perform private.bad_input('user_id', 'is required'); end if;
@@ -73,27 +76,33 @@ begin
   end if;
 
   select * into v_status from public.get_quota_status(p_user_id);
-  -- A limit already used up refuses even an estimate of zero.
+  -- A limit already used up refuses even an estimate of zero. The first limit
+  -- that refuses names the refusal.
   if v_status.tokens_used::numeric + v_status.tokens_reserved + p_estimated_tokens > v_status.monthly_token_limit
      or v_status.tokens_used::numeric + v_status.tokens_reserved >= v_status.monthly_token_limit then
-    perform private.quota_refusal_notice(p_user_id, 'monthly_tokens', v_status.period_start,
-      v_status.tokens_used::numeric + v_status.tokens_reserved, v_status.monthly_token_limit);
-    return query select false, 'monthly_token_limit'::text, null::uuid, null::timestamptz,
-      v_status.tokens_remaining, v_status.cost_remaining_usd, v_status.requests_remaining;
-    return;
-  end if;
-  if v_status.cost_used_usd + v_status.cost_reserved_usd + p_estimated_cost_usd > v_status.monthly_cost_limit_usd
+    v_reason := 'monthly_token_limit';
+    select 'monthly_tokens' as quota_limit, v_status.period_start as period_start,
+      v_status.tokens_used::numeric + v_status.tokens_reserved as used, v_status.monthly_token_limit::numeric as limit_value
+      into v_refused;
+  elsif v_status.cost_used_usd + v_status.cost_reserved_usd + p_estimated_cost_usd > v_status.monthly_cost_limit_usd
      or v_status.cost_used_usd + v_status.cost_reserved_usd >= v_status.monthly_cost_limit_usd then
-    perform private.quota_refusal_notice(p_user_id, 'monthly_cost_usd', v_status.period_start,
-      v_status.cost_used_usd + v_status.cost_reserved_usd, v_status.monthly_cost_limit_usd);
-    return query select false, 'monthly_cost_limit_usd'::text, null::uuid, null::timestamptz,
-      v_status.tokens_remaining, v_status.cost_remaining_usd, v_status.requests_remaining;
-    return;
+    v_reason := 'monthly_cost_limit_usd';
+    select 'monthly_cost_usd' as quota_limit, v_status.period_start as period_start,
+      v_status.cost_used_usd + v_status.cost_reserved_usd as used, v_status.monthly_cost_limit_usd as limit_value
+      into v_refused;
+  elsif v_status.requests_today::numeric + v_status.requests_reserved + 1 > v_status.daily_request_limit then
+    v_reason := 'daily_request_limit';
+    select 'daily_requests' as quota_limit, date_trunc('day', now(), 'UTC') as period_start,
+      v_status.requests_today::numeric + v_status.requests_reserved as used, v_status.daily_request_limit::numeric as limit_value
+      into v_refused;
   end if;
-  if v_status.requests_today::numeric + v_status.requests_reserved + 1 > v_status.daily_request_limit then
-    perform private.quota_refusal_notice(p_user_id, 'daily_requests', date_trunc('day', now(), 'UTC'),
-      v_status.requests_today::numeric + v_status.requests_reserved, v_status.daily_request_limit);
-    return query select false, 'daily_request_limit'::text, null::uuid, null::timestamptz,
+  if v_reason is not null then
+    -- Told once per limit and period (the key makes every further refusal a no-op).
+    insert into public.quota_notifications (user_id, kind, quota_limit, threshold_percent, period_start, used, limit_value)
+    values (p_user_id, 'limit_refused', v_refused.quota_limit::public.quota_limit, 100, v_refused.period_start,
+      trim_scale(v_refused.used), trim_scale(v_refused.limit_value))
+    on conflict (user_id, quota_limit, kind, threshold_percent, period_start) do nothing;
+    return query select false, v_reason, null::uuid, null::timestamptz,
       v_status.tokens_remaining, v_status.cost_remaining_usd, v_status.requests_remaining;
     return;
   end if;
