@@ -416,6 +416,22 @@ describe('to backends: the outbox', () => {
     expect(row).toEqual({ gave_up: true, error: 'smtp: 451 try later', delivered: false });
   });
 
+  it('a failure on the last attempt gives the row up at once; a failure with a stale claim changes nothing', async () => {
+    await emptyOutbox();
+    const [id] = await notificationsFor(1);
+    await t.rows(sql`update quota_notifications set attempts = ${limits.notificationMaxAttempts - 1} where id = ${id}`);
+    const [last] = await claimNotifications(t.db);
+    expect(last).toMatchObject({ id, attempts: limits.notificationMaxAttempts });
+    expect(await failNotification(t.db, { id: id!, claimId: '00000000-0000-4000-8000-000000000000', error: 'stale' })).toBe(false);
+    expect(await failNotification(t.db, { id: id!, claimId: last!.claimId, error: 'mailbox full' })).toBe(true);
+    const [row] = await t.rows<{ gave_up: boolean; error: string }>(sql`select gave_up_at is not null as gave_up, last_error as error
+      from quota_notifications where id = ${id}`);
+    expect(row).toEqual({ gave_up: true, error: 'mailbox full' });
+    await t.rows(sql`update quota_notifications set claimed_until = now() - interval '1 ms' where id = ${id}`);
+    expect(await claimNotifications(t.db)).toEqual([]);
+    expect(await ackNotification(t.db, { id: id!, claimId: last!.claimId })).toBe(false);
+  });
+
   it.skipIf(target().kind === 'pglite')(`two workers claiming at once never get the same row (${needsServer})`, async () => {
     await emptyOutbox();
     const ids = await notificationsFor(30);
