@@ -27,6 +27,20 @@ import {
   type Db,
   type Tx,
 } from '../src/index.js';
+import type { Message } from '@anthropic-ai/sdk/resources/messages';
+import type { LanguageModelUsage } from 'ai';
+import type { ChatResponse } from 'ollama';
+import type { ChatCompletion } from 'openai/resources/chat/completions';
+import {
+  usageFromAiSdk,
+  usageFromAnthropic,
+  usageFromGemini,
+  usageFromOllama,
+  usageFromOpenAI,
+  usageFromOpenRouter,
+  type ProviderUsage,
+} from '../src/adapters/index.js';
+import { priceCatalog, syncPrices } from '../src/pricing/index.js';
 import { connect, signUpLocal } from '../src/local/index.js';
 import { runMigrations } from '../src/migrate.js';
 import type { RecordUsageInput } from '../src/validation/usage.js';
@@ -218,24 +232,28 @@ async function recordRequests(db: Db, users: Users): Promise<void> {
   }
   table(recorded);
   console.log('\nThe last line is a retry of req-ada-2: duplicate = true, nothing was counted twice.');
+  await recordThroughAdapters(db, users);
 }
 
 async function addPrices(db: Db): Promise<void> {
-  await asService(db, (tx) =>
-    tx.execute(sql`insert into public.model_prices
-        (provider, model, effective_from, input_per_mtok, output_per_mtok, cached_input_per_mtok, cache_write_per_mtok, reasoning_per_mtok)
-      values
-        ('anthropic', 'claude-sonnet-4', '2025-01-01T00:00:00Z', 3, 15, 0.3, 3.75, 15),
-        ('openai', 'gpt-4.1', '2025-01-01T00:00:00Z', 2, 8, 0.5, 0, 8)
-      on conflict (provider, model, effective_from) do nothing`),
+  // The shipped price catalog, loaded as a deploy would (npm run db:seed); a second run adds nothing.
+  await asService(db, (tx) => syncPrices(tx, priceCatalog));
+  const [catalog] = await queryRows<{ n: number }>(
+    db,
+    sql`select count(*)::int as n from public.model_prices where source = ${priceCatalog.version}`,
+  );
+  console.log(
+    `Price catalog ${priceCatalog.version}: ${catalog?.n} price rows, loaded by syncPrices (a second run adds nothing).`,
   );
   const prices = await queryRows<Record<string, Cell>>(
     db,
-    sql`select provider, model, input_per_mtok, output_per_mtok, cached_input_per_mtok
-        from public.model_prices where (provider, model) in (('anthropic', 'claude-sonnet-4'), ('openai', 'gpt-4.1'))
-        order by provider`,
+    sql`select distinct on (provider, model) provider, model, input_per_mtok, output_per_mtok, cached_input_per_mtok
+        from public.model_prices
+        where (provider, model) in (('anthropic', 'claude-sonnet-4'), ('openai', 'gpt-4.1')) and service_tier = 'standard'
+          and min_context_tokens = 0
+        order by provider, model, effective_from desc`,
   );
-  console.log('Prices in USD per million tokens (service_role inserts them; users can only read):');
+  console.log('Two of its prices, in USD per million tokens (service_role writes them; users can only read):');
   table(
     prices.map((p) => ({
       provider: p.provider,
@@ -247,12 +265,84 @@ async function addPrices(db: Db): Promise<void> {
   );
 }
 
+/**
+ * One request per provider, as each provider's SDK reports it, through its
+ * adapter: the overlaps each provider has (cached tokens inside the prompt,
+ * reasoning inside the completion) come out, so every token is priced once.
+ */
+async function recordThroughAdapters(db: Db, { ada }: Users): Promise<void> {
+  const chat = (model: string, usage: ChatCompletion['usage'], serviceTier?: ChatCompletion['service_tier']): ChatCompletion => ({
+    id: 'chatcmpl-demo',
+    object: 'chat.completion',
+    created: 1_764_000_000,
+    model,
+    choices: [{ index: 0, finish_reason: 'stop', logprobs: null, message: { role: 'assistant', content: 'ok', refusal: null } }],
+    usage,
+    ...(serviceTier ? { service_tier: serviceTier } : {}),
+  });
+  const message = {
+    id: 'msg_demo',
+    type: 'message',
+    role: 'assistant',
+    model: 'claude-sonnet-4-5-20250929',
+    content: [],
+    stop_reason: 'end_turn',
+    stop_sequence: null,
+    usage: {
+      input_tokens: 3_000,
+      output_tokens: 900,
+      cache_read_input_tokens: 40_000,
+      cache_creation_input_tokens: 6_000,
+      cache_creation: { ephemeral_5m_input_tokens: 2_000, ephemeral_1h_input_tokens: 4_000 },
+      server_tool_use: { web_search_requests: 1, web_fetch_requests: 0 },
+      service_tier: 'standard',
+    },
+  } as unknown as Message;
+  const ollama = { model: 'qwen2.5-coder:14b', created_at: new Date(), message: { role: 'assistant', content: 'ok' }, done: true, done_reason: 'stop', prompt_eval_count: 2_400, eval_count: 700 } as ChatResponse;
+  const aiSdk: LanguageModelUsage = {
+    inputTokens: 2_000,
+    inputTokenDetails: { noCacheTokens: 2_000, cacheReadTokens: 0, cacheWriteTokens: 0 },
+    outputTokens: 600,
+    outputTokenDetails: { textTokens: 600, reasoningTokens: 0 },
+    totalTokens: 2_600,
+  };
+  const requests: [string, ProviderUsage][] = [
+    ['usageFromOpenAI', usageFromOpenAI(chat('gpt-5-2025-08-07', { prompt_tokens: 12_000, completion_tokens: 3_000, total_tokens: 15_000, prompt_tokens_details: { cached_tokens: 8_000 }, completion_tokens_details: { reasoning_tokens: 2_200 } }))],
+    ['usageFromOpenAI (batch)', usageFromOpenAI(chat('gpt-5', { prompt_tokens: 12_000, completion_tokens: 3_000, total_tokens: 15_000, prompt_tokens_details: { cached_tokens: 8_000 }, completion_tokens_details: { reasoning_tokens: 2_200 } }), { serviceTier: 'batch' })],
+    ['usageFromAnthropic', usageFromAnthropic(message)],
+    ['usageFromGemini', usageFromGemini({ modelVersion: 'gemini-2.5-pro', candidates: [{ finishReason: 'STOP' as never, index: 0 }], usageMetadata: { promptTokenCount: 230_000, cachedContentTokenCount: 30_000, candidatesTokenCount: 1_500, thoughtsTokenCount: 3_000, totalTokenCount: 234_500 } })],
+    ['usageFromOllama', usageFromOllama(ollama)],
+    ['usageFromOpenRouter', usageFromOpenRouter(chat('deepseek/deepseek-r1', { prompt_tokens: 2_000, completion_tokens: 1_700, total_tokens: 3_700, completion_tokens_details: { reasoning_tokens: 1_100 }, cost: 0.0043 } as ChatCompletion['usage']))],
+    ['usageFromAiSdk', usageFromAiSdk(aiSdk, { provider: 'mistral.chat', model: 'mistral-large-latest' })],
+  ];
+  console.log('\nOne request per provider, as its SDK reports it, through its adapter (every token priced once):');
+  const rows: Row[] = [];
+  for (const [i, [adapter, usage]] of requests.entries()) {
+    const r = await asService(db, (tx) => recordUsage(tx, { userId: ada, idempotencyKey: `req-ada-adapter-${i + 1}`, agentMode: 'implement', ...usage }));
+    rows.push({
+      adapter,
+      model: usage.model,
+      tier: usage.serviceTier,
+      input: usage.inputTokens,
+      cached: usage.cachedInputTokens,
+      'cache write (1h)': `${usage.cacheWriteTokens} (${usage.cacheWrite1hTokens})`,
+      output: usage.outputTokens,
+      reasoning: usage.reasoningTokens,
+      searches: usage.webSearchRequests,
+      'cost from': r.costSource,
+      'cost USD': usd(r.costUsd) ?? 'unknown',
+    });
+  }
+  table(rows);
+  console.log('The Gemini request has a prompt over 200,000 tokens: all of it is billed at the long-context rates.');
+}
+
 function demoRequests({ ada, phone, guest }: Users): RecordUsageInput[] {
   return [
     { userId: ada, idempotencyKey: 'req-ada-1', provider: 'anthropic', model: 'claude-sonnet-4', agentMode: 'understand', inputTokens: 12_000, outputTokens: 900, cachedInputTokens: 8_000, latencyMs: 2400 },
     { userId: ada, idempotencyKey: 'req-ada-2', provider: 'openai', model: 'gpt-4.1', agentMode: 'debug', inputTokens: 6_500, outputTokens: 1_200, latencyMs: 1800 },
     { userId: ada, idempotencyKey: 'req-ada-3', provider: 'ollama', model: 'qwen2.5-coder:14b', agentMode: 'implement', inputTokens: 4_000, outputTokens: 2_500, latencyMs: 5200 },
-    { userId: ada, idempotencyKey: 'req-ada-4', provider: 'google', model: 'gemini-2.5-pro', agentMode: 'understand', inputTokens: 3_000, outputTokens: 400, latencyMs: 1500 },
+    { userId: ada, idempotencyKey: 'req-ada-4', provider: 'google', model: 'gemini-experimental-0101', agentMode: 'understand', inputTokens: 3_000, outputTokens: 400, latencyMs: 1500 },
     { userId: ada, idempotencyKey: 'req-ada-5', provider: 'openrouter', model: 'deepseek/deepseek-r1', agentMode: 'debug', inputTokens: 2_000, outputTokens: 600, reasoningTokens: 1_100, costUsd: '0.0043', latencyMs: 3100 },
     { userId: phone, idempotencyKey: 'req-phone-1', provider: 'anthropic', model: 'claude-sonnet-4', agentMode: 'implement', inputTokens: 9_000, outputTokens: 3_000, latencyMs: 4100 },
     { userId: guest, idempotencyKey: 'req-guest-1', provider: 'openai', model: 'gpt-4.1', agentMode: 'understand', inputTokens: 3_000, outputTokens: 500, latencyMs: 900 },

@@ -19,7 +19,7 @@ export class ValidationError extends Error {
 export function fromZodError(error: z.ZodError): ValidationError {
   const issue = error.issues[0];
   const path = issue?.path.map(String).join('.') || 'input';
-  const field = path.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
+  const field = path.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`).replace(/([a-z])(\d)/g, '$1_$2');
   return new ValidationError(field, issue?.message ?? 'is invalid', { cause: error });
 }
 

@@ -40,6 +40,8 @@ export {
   notificationChannel,
 } from './queries/notifications.js';
 export type { ClaimedNotification, NotificationWorkerOptions, NotificationWorkerStats } from './queries/notifications.js';
+export { priceCatalog, syncPrices, catalogFromLiteLLM, liteLLMProviders, normalizeModel } from './pricing/index.js';
+export type { CatalogPrice, CatalogProvider, PriceCatalog, SyncPricesResult, LiteLLMImport, LiteLLMImportOptions, LiteLLMModelEntry } from './pricing/index.js';
 export * as validation from './validation/index.js';
 export { monthlyUsageQuery, activeSessionsQuery, checkQuotaQuery } from './queries/seedExamples.js';
 export type { Database, Json, Tables, TablesInsert, TablesUpdate, Views, Enums, Functions } from './supabase/database.js';

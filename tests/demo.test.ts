@@ -90,6 +90,18 @@ describe('npm run demo', { timeout: 120_000 }, () => {
     expect(story[1]!).toMatch(/req-ada-4\s.*\sunknown\s+unpriced\s/);
     expect(story[1]!).toMatch(/req-ada-2\s.*\strue$/m);
     expect(story[1]!.match(/\strue$/gm)).toHaveLength(1);
+    // One request per provider through its adapter, each priced (or free, or as reported).
+    for (const [adapter, source] of [
+      ['usageFromOpenAI', 'price_table'],
+      ['usageFromOpenAI \\(batch\\)', 'price_table'],
+      ['usageFromAnthropic', 'price_table'],
+      ['usageFromGemini', 'price_table'],
+      ['usageFromOllama', 'free_local'],
+      ['usageFromOpenRouter', 'given'],
+      ['usageFromAiSdk', 'price_table'],
+    ]) {
+      expect(story[1]!).toMatch(new RegExp(`^\\s+${adapter}\\s.*\\s${source}\\s+\\d`, 'm'));
+    }
 
     // 3. One session completed, one still open, with the messages the demo sent.
     expect(story[2]!).toMatch(/Fix the flaky login test\s+debug\s+completed\s+5\s/);

@@ -50,6 +50,11 @@ export async function recordUsage(db: DbOrTx, input: RecordUsageInput): Promise<
       p_reservation_id: v.reservationId,
       p_error_code: v.errorCode ?? undefined,
       p_occurred_at: v.occurredAt,
+      p_cache_write_1h_tokens: v.cacheWrite1hTokens,
+      p_web_search_requests: v.webSearchRequests,
+      p_tool_requests: v.toolRequests,
+      p_service_tier: v.serviceTier,
+      p_byok: v.byok,
     }),
   );
   if (!row) throw new Error('record_usage returned no row');
@@ -92,6 +97,9 @@ export async function recordAdjustment(db: DbOrTx, input: RecordAdjustmentInput)
       p_cache_write_tokens: v.cacheWriteTokens,
       p_reasoning_tokens: v.reasoningTokens,
       p_cost_usd: v.costUsd,
+      p_cache_write_1h_tokens: v.cacheWrite1hTokens,
+      p_web_search_requests: v.webSearchRequests,
+      p_tool_requests: v.toolRequests,
     }),
   );
   if (!row) throw new Error('record_adjustment returned no row');
@@ -114,6 +122,12 @@ export interface MonthlyUsageRow {
   reasoningTokens: number;
   totalTokens: number;
   costUsd: string;
+  /** Of cacheWriteTokens, the 1-hour writes. */
+  cacheWrite1hTokens: number;
+  webSearchRequests: number;
+  toolRequests: number;
+  /** The part of costUsd paid on the user's own provider keys (counted against no budget). */
+  byokCostUsd: string;
 }
 
 /** A user's usage in one calendar month (UTC), per provider, model and agent mode, from the daily totals. */
@@ -136,6 +150,10 @@ export async function getMonthlyUsage(db: DbOrTx, input: { userId: string; month
     reasoningTokens: r.reasoning_tokens,
     totalTokens: r.total_tokens,
     costUsd: r.cost_usd,
+    cacheWrite1hTokens: r.cache_write_1h_tokens,
+    webSearchRequests: r.web_search_requests,
+    toolRequests: r.tool_requests,
+    byokCostUsd: r.byok_cost_usd,
   }));
 }
 

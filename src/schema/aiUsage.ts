@@ -7,6 +7,7 @@ import {
 
   index,
   integer,
+  numeric,
   pgTable,
   pgView,
   primaryKey,
@@ -16,8 +17,8 @@ import {
   uuid,
 } from 'drizzle-orm/pg-core';
 import { agentMessages, agentSessions } from './agentSessions.js';
-import { counter, timestamps, timestamptz, tokenCount, usd, usdPerMillionTokens, usdTotal } from './columns.js';
-import { agentMode, costSource, usageKind, usageStatus } from './enums.js';
+import { counter, timestamps, timestamptz, tokenCount, usd, usdPerMillionTokens, usdPerThousand, usdTotal } from './columns.js';
+import { agentMode, costSource, serviceTier, usageKind, usageStatus } from './enums.js';
 import { limits } from './limits.js';
 import { profiles } from './profiles.js';
 import { quotaReservations } from './quotas.js';
@@ -44,9 +45,25 @@ export type AiProvider = typeof aiProviders.$inferSelect;
 export type NewAiProvider = typeof aiProviders.$inferInsert;
 
 /**
- * Model prices in USD per million tokens, each in force from its
- * `effective_from` until the next one for the same model. A price change is a
- * new row; rows that events were charged at are never rewritten.
+ * Model prices, each in force from its `effective_from` until the next one
+ * for the same model and service tier. A price change is a new row; rows
+ * that events were charged at are never rewritten.
+ *
+ * Token rates are USD per million tokens of each kind of the token contract
+ * (README, "The token contract"). A price can depend on:
+ * - the service tier: a row per tier (`standard`, `batch`, `flex`,
+ *   `priority`); a request of a tier with no row is unpriced, never charged
+ *   at another tier's rate;
+ * - the size of the prompt: a row with `min_context_tokens` above 0 prices
+ *   the whole request (every kind) once its prompt (input, cache reads and
+ *   cache writes) reaches that many tokens, as long-context rates are billed;
+ *   the rows of one model, tier and `effective_from` make one schedule;
+ * - the cache-write lifetime: `cache_write_per_mtok` for 5-minute writes,
+ *   `cache_write_1h_per_mtok` for 1-hour writes;
+ * - billable extras, in USD per thousand: web searches and other tool calls.
+ *
+ * A null rate means the provider has no such price here: a request that
+ * used it is recorded unpriced rather than charged at a guess.
  */
 export const modelPrices = pgTable(
   'model_prices',
@@ -63,10 +80,18 @@ export const modelPrices = pgTable(
     cacheWritePerMtok: usdPerMillionTokens().notNull(),
     reasoningPerMtok: usdPerMillionTokens().notNull(),
     createdAt: timestamptz().notNull().defaultNow(),
+    serviceTier: serviceTier().notNull().default('standard'),
+    minContextTokens: bigint({ mode: 'number' }).notNull().default(0),
+    cacheWrite1hPerMtok: numeric('cache_write_1h_per_mtok', { precision: 14, scale: 6 }),
+    webSearchPerK: usdPerThousand(),
+    toolRequestPerK: usdPerThousand(),
+    // Where the row came from: a catalog version, an importer, a person.
+    source: text(),
   },
   (t) => [
-    // The price in force: the latest effective_from at or before the request.
-    uniqueIndex('model_prices_model_effective_key').on(t.provider, t.model, t.effectiveFrom),
+    // The price in force: the latest schedule at or before the request, and
+    // in it the row with the largest threshold the prompt reaches.
+    uniqueIndex('model_prices_schedule_key').on(t.provider, t.model, t.serviceTier, t.effectiveFrom, t.minContextTokens),
     check('model_prices_model_length', sql`char_length(${t.model}) between 1 and ${sql.raw(String(limits.modelLength))}`),
     // Bounded above, which also refuses NaN ('NaN' is greater than every number in Postgres).
     check(
@@ -75,6 +100,15 @@ export const modelPrices = pgTable(
         .map((c) => `${c} between 0 and ${limits.pricePerMtokUsd}`)
         .join(' and ')),
     ),
+    check('model_prices_cache_write_1h_range', sql`${t.cacheWrite1hPerMtok} between 0 and ${sql.raw(String(limits.pricePerMtokUsd))}`),
+    check(
+      'model_prices_extras_range',
+      sql.raw(['web_search_per_k', 'tool_request_per_k']
+        .map((c) => `${c} between 0 and ${limits.pricePerThousandUsd}`)
+        .join(' and ')),
+    ),
+    check('model_prices_min_context_range', sql`${t.minContextTokens} between 0 and ${sql.raw(String(3 * limits.tokensPerRequest))}`),
+    check('model_prices_source_length', sql`char_length(${t.source}) between 1 and ${sql.raw(String(limits.priceSourceLength))}`),
   ],
 ).enableRLS();
 
@@ -113,6 +147,9 @@ export const aiUsageEvents = pgTable(
     cachedInputTokens: tokenCount(),
     cacheWriteTokens: tokenCount(),
     reasoningTokens: tokenCount(),
+    // The five kinds of the token contract never overlap: their sum is what
+    // the provider bills. cache_write_1h_tokens (below) is part of
+    // cache_write_tokens, not a sixth kind.
     totalTokens: bigint({ mode: 'number' })
       .notNull()
       .generatedAlwaysAs(
@@ -129,6 +166,16 @@ export const aiUsageEvents = pgTable(
     // When the request happened; decides the day, the price and the quota period.
     occurredAt: timestamptz().notNull().defaultNow(),
     createdAt: timestamptz().notNull().defaultNow(),
+    // Of cache_write_tokens, those written with a 1-hour lifetime (the rest live 5 minutes).
+    cacheWrite1hTokens: bigint('cache_write_1h_tokens', { mode: 'number' }).notNull().default(0),
+    // Billable extras that are not tokens, counted per request.
+    webSearchRequests: counter(),
+    toolRequests: counter(),
+    // The provider's service tier the request ran on; it picks the price row.
+    serviceTier: serviceTier().notNull().default('standard'),
+    // Run on the user's own provider key: its cost is recorded but counts
+    // against no cost budget (the daily totals keep it apart, byok_cost_usd).
+    byok: boolean().notNull().default(false),
   },
   (t) => [
     // Idempotency: one event per user and key; also serves the user foreign key.
@@ -203,6 +250,11 @@ export const aiUsageDaily = pgTable(
     latencyMsSum: bigint({ mode: 'number' }).notNull().default(0),
     latencyCount: counter(),
     updatedAt: timestamptz().notNull().defaultNow(),
+    cacheWrite1hTokens: bigint('cache_write_1h_tokens', { mode: 'number' }).notNull().default(0),
+    webSearchRequests: bigint({ mode: 'number' }).notNull().default(0),
+    toolRequests: bigint({ mode: 'number' }).notNull().default(0),
+    // The part of cost_usd paid on the user's own provider keys: quotas count cost_usd - byok_cost_usd.
+    byokCostUsd: usdTotal().notNull().default('0'),
   },
   (t) => [
     // One row per key; its prefix (user_id, date) serves the monthly queries and the foreign key.
@@ -239,6 +291,10 @@ export const aiUsageMonthly = pgView('ai_usage_monthly', {
   reasoningTokens: bigint({ mode: 'number' }).notNull(),
   totalTokens: bigint({ mode: 'number' }).notNull(),
   costUsd: usdTotal().notNull(),
+  cacheWrite1hTokens: bigint('cache_write_1h_tokens', { mode: 'number' }).notNull(),
+  webSearchRequests: bigint({ mode: 'number' }).notNull(),
+  toolRequests: bigint({ mode: 'number' }).notNull(),
+  byokCostUsd: usdTotal().notNull(),
 })
   .with({ securityInvoker: true })
   .as(sql`select user_id,
@@ -255,6 +311,10 @@ export const aiUsageMonthly = pgView('ai_usage_monthly', {
       sum(cache_write_tokens)::bigint as cache_write_tokens,
       sum(reasoning_tokens)::bigint as reasoning_tokens,
       sum(total_tokens)::bigint as total_tokens,
-      sum(cost_usd)::numeric as cost_usd
+      sum(cost_usd)::numeric as cost_usd,
+      sum(cache_write_1h_tokens)::bigint as cache_write_1h_tokens,
+      sum(web_search_requests)::bigint as web_search_requests,
+      sum(tool_requests)::bigint as tool_requests,
+      sum(byok_cost_usd)::numeric as byok_cost_usd
     from public.ai_usage_daily
     group by user_id, date_trunc('month', date, 'UTC'), provider, model, agent_mode`);

@@ -30,3 +30,7 @@ export const usdTotal = () => numeric();
 
 // Prices are quoted in USD per million tokens.
 export const usdPerMillionTokens = () => numeric({ precision: 14, scale: 6 });
+
+// Billable extras that are not tokens (web searches, tool calls) are quoted
+// in USD per thousand.
+export const usdPerThousand = () => numeric({ precision: 14, scale: 6 });

@@ -29,6 +29,15 @@ export const costSources = ['given', 'price_table', 'free_local', 'unpriced'] as
 export type CostSource = (typeof costSources)[number];
 export const costSource = pgEnum('cost_source', costSources);
 
+/**
+ * How the provider ran a request, which decides its price: the normal
+ * service, the Batch APIs (half price, results later), flex (cheaper, may be
+ * slower or refused) and priority (dearer, faster).
+ */
+export const serviceTiers = ['standard', 'batch', 'flex', 'priority'] as const;
+export type ServiceTier = (typeof serviceTiers)[number];
+export const serviceTier = pgEnum('service_tier', serviceTiers);
+
 /** Life of an agent session; every state but `active` is final. */
 export const sessionStatuses = ['active', 'completed', 'failed', 'cancelled', 'abandoned'] as const;
 export type SessionStatus = (typeof sessionStatuses)[number];

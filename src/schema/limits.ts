@@ -22,6 +22,12 @@ export const limits = {
   costPerRequestUsd: 100_000,
   /** A price, in USD per million tokens. */
   pricePerMtokUsd: 10_000,
+  /** A price of a billable extra (a web search, a tool call), in USD per thousand. */
+  pricePerThousandUsd: 10_000,
+  /** Billable extras of one kind (web searches, tool calls) in one request. */
+  extrasPerRequest: 100_000,
+  /** Characters of where a price row came from (a catalog version, an importer, a URL). */
+  priceSourceLength: 300,
   /** Latency of one request or message, in milliseconds (a day). */
   latencyMs: 86_400_000,
   /** Requests one daily total row or one session may take. */
@@ -100,6 +106,9 @@ export const messages = {
   costDelta: `must be a number of USD between -${limits.costPerRequestUsd} and ${limits.costPerRequestUsd}`,
   computedCost: `the cost computed from the price table exceeds ${limits.costPerRequestUsd} USD: check the token counts and the price`,
   price: `must be a number of USD per million tokens between 0 and ${limits.pricePerMtokUsd}`,
+  pricePerThousand: `must be a number of USD per thousand between 0 and ${limits.pricePerThousandUsd}`,
+  extras: `must be between 0 and ${limits.extrasPerRequest}`,
+  cacheWrite1h: 'must not be more than cache_write_tokens (the 1-hour writes are part of the cache writes)',
   latency: `must be between 0 and ${limits.latencyMs} ms`,
   idempotencyKey: `must be 1 to ${limits.idempotencyKeyLength} characters`,
   occurredAtFuture: `must not be more than ${limits.clockSkewSeconds} seconds in the future`,

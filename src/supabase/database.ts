@@ -21,12 +21,24 @@ import type { TableRelationships } from './relationships.js';
 /** Any JSON value, as PostgREST reads and writes jsonb. */
 export type Json = string | number | boolean | null | { [key: string]: Json | undefined } | Json[];
 
-/** `agentMode` → `agent_mode`: how `casing: 'snake_case'` names columns in SQL. */
+type Digit = '0' | '1' | '2' | '3' | '4' | '5' | '6' | '7' | '8' | '9';
+
+/**
+ * `agentMode` → `agent_mode`: how `casing: 'snake_case'` names columns in SQL.
+ * A number after a letter starts a word too (`cacheWrite1hTokens` →
+ * `cache_write_1h_tokens`); the schema names such columns explicitly, since
+ * Drizzle's own casing would run the number into the word before it.
+ */
 export type SnakeCase<S extends string> = S extends `${infer Head}${infer Tail}`
-  ? Tail extends Uncapitalize<Tail>
-    ? `${Lowercase<Head>}${SnakeCase<Tail>}`
-    : `${Lowercase<Head>}_${SnakeCase<Tail>}`
+  ? Tail extends `${Digit}${string}`
+    ? Head extends Digit
+      ? `${Head}${SnakeCase<Tail>}`
+      : `${Lowercase<Head>}_${SnakeCase<Tail>}`
+    : Tail extends Uncapitalize<Tail>
+      ? `${Lowercase<Head>}${SnakeCase<Tail>}`
+      : `${Lowercase<Head>}_${SnakeCase<Tail>}`
   : S;
+
 
 type Schema = typeof schema;
 

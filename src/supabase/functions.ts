@@ -54,7 +54,7 @@ export const rpcFunctionSpecs = {
   get_monthly_usage: {
     args: { p_user_id: 'uuid', p_month: 'date' },
     optional: ['p_user_id', 'p_month'],
-    returns: 'TABLE(provider text, model text, agent_mode agent_mode, request_count bigint, success_count bigint, error_count bigint, cancelled_count bigint, unpriced_count bigint, input_tokens bigint, output_tokens bigint, cached_input_tokens bigint, cache_write_tokens bigint, reasoning_tokens bigint, total_tokens bigint, cost_usd numeric)',
+    returns: 'TABLE(provider text, model text, agent_mode agent_mode, request_count bigint, success_count bigint, error_count bigint, cancelled_count bigint, unpriced_count bigint, input_tokens bigint, output_tokens bigint, cached_input_tokens bigint, cache_write_tokens bigint, reasoning_tokens bigint, total_tokens bigint, cost_usd numeric, cache_write_1h_tokens bigint, web_search_requests bigint, tool_requests bigint, byok_cost_usd numeric)',
     executableBy: ['authenticated', 'service_role'],
   },
   get_quota_status: {
@@ -81,14 +81,14 @@ export const rpcFunctionSpecs = {
     executableBy: ['service_role'],
   },
   record_adjustment: {
-    args: { p_event_id: 'bigint', p_idempotency_key: 'text', p_reason: 'text', p_input_tokens: 'bigint', p_output_tokens: 'bigint', p_cached_input_tokens: 'bigint', p_cache_write_tokens: 'bigint', p_reasoning_tokens: 'bigint', p_cost_usd: 'numeric' },
-    optional: ['p_input_tokens', 'p_output_tokens', 'p_cached_input_tokens', 'p_cache_write_tokens', 'p_reasoning_tokens', 'p_cost_usd'],
+    args: { p_event_id: 'bigint', p_idempotency_key: 'text', p_reason: 'text', p_input_tokens: 'bigint', p_output_tokens: 'bigint', p_cached_input_tokens: 'bigint', p_cache_write_tokens: 'bigint', p_reasoning_tokens: 'bigint', p_cost_usd: 'numeric', p_cache_write_1h_tokens: 'bigint', p_web_search_requests: 'integer', p_tool_requests: 'integer' },
+    optional: ['p_input_tokens', 'p_output_tokens', 'p_cached_input_tokens', 'p_cache_write_tokens', 'p_reasoning_tokens', 'p_cost_usd', 'p_cache_write_1h_tokens', 'p_web_search_requests', 'p_tool_requests'],
     returns: 'TABLE(event_id bigint, duplicate boolean, total_tokens bigint, cost_usd numeric)',
     executableBy: ['service_role'],
   },
   record_usage: {
-    args: { p_user_id: 'uuid', p_idempotency_key: 'text', p_provider: 'text', p_model: 'text', p_agent_mode: 'agent_mode', p_input_tokens: 'bigint', p_output_tokens: 'bigint', p_cached_input_tokens: 'bigint', p_cache_write_tokens: 'bigint', p_reasoning_tokens: 'bigint', p_status: 'usage_status', p_cost_usd: 'numeric', p_latency_ms: 'integer', p_session_id: 'uuid', p_message_id: 'bigint', p_reservation_id: 'uuid', p_error_code: 'text', p_occurred_at: 'timestamp with time zone' },
-    optional: ['p_input_tokens', 'p_output_tokens', 'p_cached_input_tokens', 'p_cache_write_tokens', 'p_reasoning_tokens', 'p_status', 'p_cost_usd', 'p_latency_ms', 'p_session_id', 'p_message_id', 'p_reservation_id', 'p_error_code', 'p_occurred_at'],
+    args: { p_user_id: 'uuid', p_idempotency_key: 'text', p_provider: 'text', p_model: 'text', p_agent_mode: 'agent_mode', p_input_tokens: 'bigint', p_output_tokens: 'bigint', p_cached_input_tokens: 'bigint', p_cache_write_tokens: 'bigint', p_reasoning_tokens: 'bigint', p_status: 'usage_status', p_cost_usd: 'numeric', p_latency_ms: 'integer', p_session_id: 'uuid', p_message_id: 'bigint', p_reservation_id: 'uuid', p_error_code: 'text', p_occurred_at: 'timestamp with time zone', p_cache_write_1h_tokens: 'bigint', p_web_search_requests: 'integer', p_tool_requests: 'integer', p_service_tier: 'service_tier', p_byok: 'boolean' },
+    optional: ['p_input_tokens', 'p_output_tokens', 'p_cached_input_tokens', 'p_cache_write_tokens', 'p_reasoning_tokens', 'p_status', 'p_cost_usd', 'p_latency_ms', 'p_session_id', 'p_message_id', 'p_reservation_id', 'p_error_code', 'p_occurred_at', 'p_cache_write_1h_tokens', 'p_web_search_requests', 'p_tool_requests', 'p_service_tier', 'p_byok'],
     returns: 'TABLE(event_id bigint, duplicate boolean, cost_usd numeric, cost_source cost_source, total_tokens bigint)',
     executableBy: ['service_role'],
   },

@@ -1,8 +1,9 @@
 import { createInsertSchema } from 'drizzle-zod';
 import { z } from 'zod';
 import { aiUsageEvents } from '../schema/aiUsage.js';
-import { agentModes, usageStatuses } from '../schema/enums.js';
+import { agentModes, serviceTiers, usageStatuses } from '../schema/enums.js';
 import { limits, messages } from '../schema/limits.js';
+import { normalizeModel } from '../pricing/models.js';
 
 // Input rules for recording usage, from the events table's own columns
 // (drizzle-zod) tightened to what the database enforces.
@@ -37,6 +38,8 @@ export const usdDelta = z
   .string()
   .regex(/^-?\d{1,15}(\.\d{1,10})?$/, messages.costDelta)
   .refine((v) => decimalAtMost(v, limits.costPerRequestUsd), messages.costDelta);
+
+const extras = z.number().int('must be a whole number').min(0, messages.extras).max(limits.extrasPerRequest, messages.extras);
 
 const latencyMs = z.number().int('must be a whole number').min(0, messages.latency).max(limits.latencyMs, messages.latency);
 
@@ -77,6 +80,13 @@ export const recordUsageInput = createInsertSchema(aiUsageEvents, {
     cachedInputTokens: tokens.default(0),
     cacheWriteTokens: tokens.default(0),
     reasoningTokens: tokens.default(0),
+    /** Of cacheWriteTokens, those written with a 1-hour lifetime. */
+    cacheWrite1hTokens: tokens.default(0),
+    webSearchRequests: extras.default(0),
+    toolRequests: extras.default(0),
+    serviceTier: z.enum(serviceTiers, 'must be one of standard, batch, flex, priority').default('standard'),
+    /** Run on the user's own provider key: recorded with its cost, counted against no cost budget. */
+    byok: z.boolean('must be true or false').default(false),
     /** Given cost; without it the price table decides. */
     costUsd: usdAmount.optional(),
     sessionId: z.uuid('must be a uuid').optional(),
@@ -84,7 +94,11 @@ export const recordUsageInput = createInsertSchema(aiUsageEvents, {
     reservationId: z.uuid('must be a uuid').optional(),
     occurredAt: occurredAt.optional(),
   })
-  .strict();
+  .strict()
+  .refine((v) => v.cacheWrite1hTokens <= v.cacheWriteTokens, { path: ['cacheWrite1hTokens'], message: messages.cacheWrite1h })
+  .refine((v) => normalizeModel(v.provider, v.model).length > 0, { path: ['model'], message: messages.model })
+  // The model as prices and totals know it; record_usage applies the same rule.
+  .transform((v) => ({ ...v, model: normalizeModel(v.provider, v.model) }));
 
 export type RecordUsageInput = z.input<typeof recordUsageInput>;
 
@@ -109,6 +123,12 @@ const tokenDelta = z
   .min(-limits.tokensPerRequest, messages.tokenDelta)
   .max(limits.tokensPerRequest, messages.tokenDelta);
 
+const extrasDelta = z
+  .number()
+  .int('must be a whole number')
+  .min(-limits.extrasPerRequest, `must be between -${limits.extrasPerRequest} and ${limits.extrasPerRequest}`)
+  .max(limits.extrasPerRequest, `must be between -${limits.extrasPerRequest} and ${limits.extrasPerRequest}`);
+
 /** A correction of a recorded request: signed deltas, a reason, its own idempotency key. */
 export const recordAdjustmentInput = z
   .object({
@@ -121,6 +141,9 @@ export const recordAdjustmentInput = z
     cachedInputTokens: tokenDelta.default(0),
     cacheWriteTokens: tokenDelta.default(0),
     reasoningTokens: tokenDelta.default(0),
+    cacheWrite1hTokens: tokenDelta.default(0),
+    webSearchRequests: extrasDelta.default(0),
+    toolRequests: extrasDelta.default(0),
     costUsd: usdDelta.default('0'),
   })
   .strict();

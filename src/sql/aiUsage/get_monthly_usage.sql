@@ -7,7 +7,8 @@ returns table (
   provider text, model text, agent_mode public.agent_mode,
   request_count bigint, success_count bigint, error_count bigint, cancelled_count bigint, unpriced_count bigint,
   input_tokens bigint, output_tokens bigint, cached_input_tokens bigint, cache_write_tokens bigint,
-  reasoning_tokens bigint, total_tokens bigint, cost_usd numeric)
+  reasoning_tokens bigint, total_tokens bigint, cost_usd numeric,
+  cache_write_1h_tokens bigint, web_search_requests bigint, tool_requests bigint, byok_cost_usd numeric)
 language plpgsql
 stable
 set search_path = pg_catalog, pg_temp
@@ -22,7 +23,8 @@ begin
     sum(d.cancelled_count)::bigint, sum(d.unpriced_count)::bigint,
     sum(d.input_tokens)::bigint, sum(d.output_tokens)::bigint, sum(d.cached_input_tokens)::bigint,
     sum(d.cache_write_tokens)::bigint, sum(d.reasoning_tokens)::bigint, sum(d.total_tokens)::bigint,
-    sum(d.cost_usd)
+    sum(d.cost_usd), sum(d.cache_write_1h_tokens)::bigint, sum(d.web_search_requests)::bigint,
+    sum(d.tool_requests)::bigint, sum(d.byok_cost_usd)
   from public.ai_usage_daily d
   where d.user_id = p_user_id
     and d.date >= v_from

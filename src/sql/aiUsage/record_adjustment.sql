@@ -7,6 +7,10 @@
 -- written to the audit log with its reason. A retry with the same idempotency
 -- key returns the first correction and changes nothing.
 --
+-- A correction of a request on the user's own key (byok) moves the daily
+-- byok_cost_usd with cost_usd, so quotas keep counting no BYOK cost; the
+-- 1-hour cache writes of the corrected request stay within its cache writes.
+--
 -- Concurrent corrections of one request are decided one after another (the
 -- request's row is locked), which needs READ COMMITTED: at a stricter level
 -- the snapshot would predate the lock and miss a concurrent correction, so
@@ -21,7 +25,10 @@ create or replace function public.record_adjustment(
   p_cached_input_tokens bigint default 0,
   p_cache_write_tokens bigint default 0,
   p_reasoning_tokens bigint default 0,
-  p_cost_usd numeric default 0)
+  p_cost_usd numeric default 0,
+  p_cache_write_1h_tokens bigint default 0,
+  p_web_search_requests integer default 0,
+  p_tool_requests integer default 0)
 returns table (event_id bigint, duplicate boolean, total_tokens bigint, cost_usd numeric)
 language plpgsql
 set search_path = pg_catalog, pg_temp
@@ -60,11 +67,21 @@ begin
   if p_reasoning_tokens is null or p_reasoning_tokens not between -v_max and v_max then
     perform private.bad_input('reasoning_tokens', {{messages.tokenDelta}});
   end if;
+  if p_cache_write_1h_tokens is null or p_cache_write_1h_tokens not between -v_max and v_max then
+    perform private.bad_input('cache_write_1h_tokens', {{messages.tokenDelta}});
+  end if;
+  if p_web_search_requests is null or p_web_search_requests not between -{{limits.extrasPerRequest}} and {{limits.extrasPerRequest}} then
+    perform private.bad_input('web_search_requests', format('must be between -%s and %s', {{limits.extrasPerRequest}}, {{limits.extrasPerRequest}}));
+  end if;
+  if p_tool_requests is null or p_tool_requests not between -{{limits.extrasPerRequest}} and {{limits.extrasPerRequest}} then
+    perform private.bad_input('tool_requests', format('must be between -%s and %s', {{limits.extrasPerRequest}}, {{limits.extrasPerRequest}}));
+  end if;
   if p_cost_usd is null or p_cost_usd not between -{{limits.costPerRequestUsd}} and {{limits.costPerRequestUsd}} then
     perform private.bad_input('cost_usd', {{messages.costDelta}});
   end if;
   if p_input_tokens = 0 and p_output_tokens = 0 and p_cached_input_tokens = 0 and p_cache_write_tokens = 0
-     and p_reasoning_tokens = 0 and p_cost_usd = 0 then
+     and p_reasoning_tokens = 0 and p_cost_usd = 0 and p_cache_write_1h_tokens = 0 and p_web_search_requests = 0
+     and p_tool_requests = 0 then
     perform private.bad_input('input_tokens', 'a correction must change at least one figure');
   end if;
 
@@ -97,7 +114,10 @@ begin
          v_request.cached_input_tokens + coalesce(sum(a.cached_input_tokens), 0) + p_cached_input_tokens as cached_input_tokens,
          v_request.cache_write_tokens + coalesce(sum(a.cache_write_tokens), 0) + p_cache_write_tokens as cache_write_tokens,
          v_request.reasoning_tokens + coalesce(sum(a.reasoning_tokens), 0) + p_reasoning_tokens as reasoning_tokens,
-         coalesce(v_request.cost_usd, 0) + coalesce(sum(a.cost_usd), 0) + p_cost_usd as cost_usd
+         coalesce(v_request.cost_usd, 0) + coalesce(sum(a.cost_usd), 0) + p_cost_usd as cost_usd,
+         v_request.cache_write_1h_tokens + coalesce(sum(a.cache_write_1h_tokens), 0) + p_cache_write_1h_tokens as cache_write_1h_tokens,
+         v_request.web_search_requests + coalesce(sum(a.web_search_requests), 0) + p_web_search_requests as web_search_requests,
+         v_request.tool_requests + coalesce(sum(a.tool_requests), 0) + p_tool_requests as tool_requests
     into v_sum
   from public.ai_usage_events a
   where a.adjusts_event_id = p_event_id;
@@ -108,6 +128,9 @@ begin
     when v_sum.cache_write_tokens not between 0 and v_max then 'cache_write_tokens'
     when v_sum.reasoning_tokens not between 0 and v_max then 'reasoning_tokens'
     when v_sum.cost_usd not between 0 and {{limits.costPerRequestUsd}} then 'cost_usd'
+    when v_sum.cache_write_1h_tokens not between 0 and v_sum.cache_write_tokens then 'cache_write_1h_tokens'
+    when v_sum.web_search_requests not between 0 and {{limits.extrasPerRequest}} then 'web_search_requests'
+    when v_sum.tool_requests not between 0 and {{limits.extrasPerRequest}} then 'tool_requests'
   end;
   if v_bad is not null then
     perform private.bad_input(v_bad, format('the corrected request would have %s, outside what a request may have',
@@ -117,12 +140,14 @@ begin
   insert into public.ai_usage_events as ev (
     user_id, session_id, idempotency_key, provider, model, agent_mode, kind, adjusts_event_id,
     input_tokens, output_tokens, cached_input_tokens, cache_write_tokens, reasoning_tokens,
-    cost_usd, cost_source, status, occurred_at)
+    cost_usd, cost_source, status, occurred_at,
+    cache_write_1h_tokens, web_search_requests, tool_requests, service_tier, byok)
   values (
     v_request.user_id, v_request.session_id, p_idempotency_key, v_request.provider, v_request.model,
     v_request.agent_mode, 'adjustment', p_event_id,
     p_input_tokens, p_output_tokens, p_cached_input_tokens, p_cache_write_tokens, p_reasoning_tokens,
-    p_cost_usd, 'given', v_request.status, v_request.occurred_at)
+    p_cost_usd, 'given', v_request.status, v_request.occurred_at,
+    p_cache_write_1h_tokens, p_web_search_requests, p_tool_requests, v_request.service_tier, v_request.byok)
   returning ev.id, ev.total_tokens, ev.cost_usd into v_id, v_total, cost_usd;
 
   -- The request's own daily row (same day, same bucket), so that no row
@@ -137,11 +162,13 @@ begin
   limit 1;
   insert into public.ai_usage_daily as d (
     user_id, date, provider, model, agent_mode, bucket,
-    input_tokens, output_tokens, cached_input_tokens, cache_write_tokens, reasoning_tokens, total_tokens, cost_usd)
+    input_tokens, output_tokens, cached_input_tokens, cache_write_tokens, reasoning_tokens, total_tokens, cost_usd,
+    cache_write_1h_tokens, web_search_requests, tool_requests, byok_cost_usd)
   values (
     v_request.user_id, date_trunc('day', v_request.occurred_at, 'UTC'), v_request.provider, v_request.model,
     v_request.agent_mode, coalesce(v_bucket, (p_event_id % 8)::smallint),
-    p_input_tokens, p_output_tokens, p_cached_input_tokens, p_cache_write_tokens, p_reasoning_tokens, v_total, p_cost_usd)
+    p_input_tokens, p_output_tokens, p_cached_input_tokens, p_cache_write_tokens, p_reasoning_tokens, v_total, p_cost_usd,
+    p_cache_write_1h_tokens, p_web_search_requests, p_tool_requests, case when v_request.byok then p_cost_usd else 0 end)
   on conflict (user_id, date, provider, model, agent_mode, bucket) do update set
     input_tokens = d.input_tokens + excluded.input_tokens,
     output_tokens = d.output_tokens + excluded.output_tokens,
@@ -150,6 +177,10 @@ begin
     reasoning_tokens = d.reasoning_tokens + excluded.reasoning_tokens,
     total_tokens = d.total_tokens + excluded.total_tokens,
     cost_usd = d.cost_usd + excluded.cost_usd,
+    cache_write_1h_tokens = d.cache_write_1h_tokens + excluded.cache_write_1h_tokens,
+    web_search_requests = d.web_search_requests + excluded.web_search_requests,
+    tool_requests = d.tool_requests + excluded.tool_requests,
+    byok_cost_usd = d.byok_cost_usd + excluded.byok_cost_usd,
     updated_at = now();
 
   update public.agent_sessions ss set
@@ -164,10 +195,15 @@ begin
     jsonb_build_object('input_tokens', v_sum.input_tokens - p_input_tokens, 'output_tokens', v_sum.output_tokens - p_output_tokens,
       'cached_input_tokens', v_sum.cached_input_tokens - p_cached_input_tokens,
       'cache_write_tokens', v_sum.cache_write_tokens - p_cache_write_tokens,
-      'reasoning_tokens', v_sum.reasoning_tokens - p_reasoning_tokens, 'cost_usd', v_sum.cost_usd - p_cost_usd),
+      'reasoning_tokens', v_sum.reasoning_tokens - p_reasoning_tokens, 'cost_usd', v_sum.cost_usd - p_cost_usd,
+      'cache_write_1h_tokens', v_sum.cache_write_1h_tokens - p_cache_write_1h_tokens,
+      'web_search_requests', v_sum.web_search_requests - p_web_search_requests,
+      'tool_requests', v_sum.tool_requests - p_tool_requests),
     jsonb_build_object('input_tokens', v_sum.input_tokens, 'output_tokens', v_sum.output_tokens,
       'cached_input_tokens', v_sum.cached_input_tokens, 'cache_write_tokens', v_sum.cache_write_tokens,
       'reasoning_tokens', v_sum.reasoning_tokens, 'cost_usd', v_sum.cost_usd,
+      'cache_write_1h_tokens', v_sum.cache_write_1h_tokens, 'web_search_requests', v_sum.web_search_requests,
+      'tool_requests', v_sum.tool_requests,
       'adjustment_event_id', v_id, 'reason', btrim(p_reason)));
 
   -- Quota alerts, as in record_usage: a correction that adds usage can reach
@@ -176,10 +212,11 @@ begin
   begin
     update public.quota_alert_headroom h set
       tokens_left = h.tokens_left - v_total,
-      cost_left_usd = h.cost_left_usd - p_cost_usd
+      cost_left_usd = h.cost_left_usd - case when v_request.byok then 0 else p_cost_usd end
     where h.user_id = v_request.user_id and h.bucket = v_id % 8
       and v_request.occurred_at >= h.day_start and v_request.occurred_at < h.valid_until
-      and h.tokens_left > v_total and h.cost_left_usd > p_cost_usd and h.requests_left > 0;
+      and h.tokens_left > v_total and h.cost_left_usd > case when v_request.byok then 0 else p_cost_usd end
+      and h.requests_left > 0;
     if not found then
       raise exception using errcode = 'WQA01';
     end if;
@@ -191,9 +228,9 @@ begin
 end;
 $$;
 
-comment on function public.record_adjustment(bigint, text, text, bigint, bigint, bigint, bigint, bigint, numeric) is
+comment on function public.record_adjustment(bigint, text, text, bigint, bigint, bigint, bigint, bigint, numeric, bigint, integer, integer) is
   'Corrects a recorded request with signed deltas: a new adjustment event through the same daily total and session, audited with its reason. A retried idempotency key returns the first correction.';
 
-revoke all on function public.record_adjustment(bigint, text, text, bigint, bigint, bigint, bigint, bigint, numeric) from public, anon, authenticated, service_role;
+revoke all on function public.record_adjustment(bigint, text, text, bigint, bigint, bigint, bigint, bigint, numeric, bigint, integer, integer) from public, anon, authenticated, service_role;
 
-grant execute on function public.record_adjustment(bigint, text, text, bigint, bigint, bigint, bigint, bigint, numeric) to service_role;
+grant execute on function public.record_adjustment(bigint, text, text, bigint, bigint, bigint, bigint, bigint, numeric, bigint, integer, integer) to service_role;

@@ -26,6 +26,20 @@
 -- total changed by a concurrent transaction fails with a serialization error
 -- (40001, retry), never with a lost update.
 --
+-- Prices (model_prices): the row of the request's provider, model and
+-- service tier whose schedule was in force at occurred_at, and in that
+-- schedule the row with the largest min_context_tokens the prompt (input,
+-- cache reads and cache writes) reaches; every kind of token of the request
+-- is charged at that row's rates. 1-hour cache writes take the 1-hour rate,
+-- web searches and other tool calls their price per thousand. A rate the row
+-- lacks (null) for something the request used leaves the request unpriced.
+-- The model name is normalised first (trimmed, lower case, without the
+-- provider's own prefix), as normalizeModel does in TypeScript.
+--
+-- A request on the user's own provider key (p_byok) is recorded with its
+-- cost, which its daily total also keeps as byok_cost_usd: quotas count no
+-- BYOK cost.
+--
 -- Built for the hot path: one SQL statement on the normal path (and one
 -- single-row update for the quota alerts), one generic
 -- plan per session, search_path pg_catalog then pg_temp (pg_temp last, so a
@@ -49,7 +63,12 @@ create or replace function public.record_usage(
   p_message_id bigint default null,
   p_reservation_id uuid default null,
   p_error_code text default null,
-  p_occurred_at timestamptz default null)
+  p_occurred_at timestamptz default null,
+  p_cache_write_1h_tokens bigint default 0,
+  p_web_search_requests integer default 0,
+  p_tool_requests integer default 0,
+  p_service_tier public.service_tier default 'standard',
+  p_byok boolean default false)
 returns table (event_id bigint, duplicate boolean, cost_usd numeric, cost_source public.cost_source, total_tokens bigint)
 language plpgsql
 set search_path = pg_catalog, pg_temp
@@ -67,13 +86,21 @@ declare
   v_reservations integer;
   v_day_requests integer;
   v_session_requests integer;
+  v_model text := lower(btrim(p_model));
 begin
   -- Validation: the same rules as the TypeScript schema, for callers that come straight here.
   if p_user_id is null then perform private.bad_input('user_id', 'is required'); end if;
   if p_idempotency_key is null or char_length(p_idempotency_key) not between 1 and {{limits.idempotencyKeyLength}} then
     perform private.bad_input('idempotency_key', {{messages.idempotencyKey}});
   end if;
-  if p_model is null or char_length(p_model) not between 1 and {{limits.modelLength}} then
+  -- The model as prices and totals know it (normalizeModel in TypeScript).
+  if starts_with(v_model, lower(p_provider) || '/') then
+    v_model := substr(v_model, char_length(p_provider) + 2);
+  end if;
+  if p_provider = 'google' and starts_with(v_model, 'models/') then
+    v_model := substr(v_model, 8);
+  end if;
+  if v_model is null or char_length(v_model) not between 1 and {{limits.modelLength}} then
     perform private.bad_input('model', {{messages.model}});
   end if;
   if p_agent_mode is null then perform private.bad_input('agent_mode', 'is required'); end if;
@@ -92,6 +119,17 @@ begin
   if p_reasoning_tokens is null or p_reasoning_tokens not between 0 and v_max then
     perform private.bad_input('reasoning_tokens', {{messages.tokens}});
   end if;
+  if p_cache_write_1h_tokens is null or p_cache_write_1h_tokens not between 0 and p_cache_write_tokens then
+    perform private.bad_input('cache_write_1h_tokens', {{messages.cacheWrite1h}});
+  end if;
+  if p_web_search_requests is null or p_web_search_requests not between 0 and {{limits.extrasPerRequest}} then
+    perform private.bad_input('web_search_requests', {{messages.extras}});
+  end if;
+  if p_tool_requests is null or p_tool_requests not between 0 and {{limits.extrasPerRequest}} then
+    perform private.bad_input('tool_requests', {{messages.extras}});
+  end if;
+  if p_service_tier is null then perform private.bad_input('service_tier', 'is required'); end if;
+  if p_byok is null then perform private.bad_input('byok', 'is required'); end if;
   if p_cost_usd not between 0 and {{limits.costPerRequestUsd}} then
     perform private.bad_input('cost_usd', {{messages.cost}});
   end if;
@@ -131,22 +169,29 @@ begin
     select
       case when p_cost_usd is not null then p_cost_usd
            when pr.is_local then 0
-           else (p_input_tokens * mp.input_per_mtok + p_output_tokens * mp.output_per_mtok
-                 + p_cached_input_tokens * mp.cached_input_per_mtok + p_cache_write_tokens * mp.cache_write_per_mtok
-                 + p_reasoning_tokens * mp.reasoning_per_mtok) / 1000000
+           else mp.cost
       end as cost,
       case when p_cost_usd is not null then 'given'
            when pr.is_local then 'free_local'
-           when mp.id is not null then 'price_table'
+           when mp.cost is not null then 'price_table'
            else 'unpriced'
       end::public.cost_source as source,
-      mp.id as price_id
+      case when mp.cost is not null then mp.id end as price_id
     from public.ai_providers pr
     left join lateral (
-      select m.id, m.input_per_mtok, m.output_per_mtok, m.cached_input_per_mtok, m.cache_write_per_mtok, m.reasoning_per_mtok
+      select m.id,
+        (p_input_tokens * m.input_per_mtok + p_output_tokens * m.output_per_mtok
+         + p_cached_input_tokens * m.cached_input_per_mtok
+         + (p_cache_write_tokens - p_cache_write_1h_tokens) * m.cache_write_per_mtok
+         + case when p_cache_write_1h_tokens = 0 then 0 else p_cache_write_1h_tokens * m.cache_write_1h_per_mtok end
+         + p_reasoning_tokens * m.reasoning_per_mtok) / 1000000
+        + (case when p_web_search_requests = 0 then 0 else p_web_search_requests * m.web_search_per_k end
+           + case when p_tool_requests = 0 then 0 else p_tool_requests * m.tool_request_per_k end) / 1000 as cost
       from public.model_prices m
-      where m.provider = p_provider and m.model = p_model and m.effective_from <= v_at
-      order by m.effective_from desc
+      where m.provider = p_provider and m.model = v_model and m.service_tier = p_service_tier
+        and m.effective_from <= v_at
+        and m.min_context_tokens <= p_input_tokens + p_cached_input_tokens + p_cache_write_tokens
+      order by m.effective_from desc, m.min_context_tokens desc
       limit 1) mp on p_cost_usd is null and not pr.is_local
     where pr.id = p_provider
   ),
@@ -154,11 +199,13 @@ begin
     insert into public.ai_usage_events as ev (
       user_id, session_id, message_id, reservation_id, idempotency_key, provider, model, agent_mode,
       input_tokens, output_tokens, cached_input_tokens, cache_write_tokens, reasoning_tokens,
-      cost_usd, cost_source, price_id, latency_ms, status, error_code, occurred_at)
+      cost_usd, cost_source, price_id, latency_ms, status, error_code, occurred_at,
+      cache_write_1h_tokens, web_search_requests, tool_requests, service_tier, byok)
     select
-      p_user_id, p_session_id, p_message_id, p_reservation_id, p_idempotency_key, p_provider, p_model, p_agent_mode,
+      p_user_id, p_session_id, p_message_id, p_reservation_id, p_idempotency_key, p_provider, v_model, p_agent_mode,
       p_input_tokens, p_output_tokens, p_cached_input_tokens, p_cache_write_tokens, p_reasoning_tokens,
-      p.cost, p.source, p.price_id, p_latency_ms, p_status, p_error_code, v_at
+      p.cost, p.source, p.price_id, p_latency_ms, p_status, p_error_code, v_at,
+      p_cache_write_1h_tokens, p_web_search_requests, p_tool_requests, p_service_tier, p_byok
     from p
     on conflict (user_id, idempotency_key) do nothing
     returning ev.id, ev.total_tokens, ev.cost_usd, ev.cost_source
@@ -168,12 +215,15 @@ begin
       user_id, date, provider, model, agent_mode, bucket,
       request_count, success_count, error_count, cancelled_count, unpriced_count,
       input_tokens, output_tokens, cached_input_tokens, cache_write_tokens, reasoning_tokens, total_tokens,
-      cost_usd, latency_ms_sum, latency_count)
-    select p_user_id, date_trunc('day', v_at, 'UTC'), p_provider, p_model, p_agent_mode, (e.id % 8)::smallint,
+      cost_usd, latency_ms_sum, latency_count,
+      cache_write_1h_tokens, web_search_requests, tool_requests, byok_cost_usd)
+    select p_user_id, date_trunc('day', v_at, 'UTC'), p_provider, v_model, p_agent_mode, (e.id % 8)::smallint,
       1, (p_status = 'success')::int, (p_status = 'error')::int, (p_status = 'cancelled')::int,
       (e.cost_source = 'unpriced')::int,
       p_input_tokens, p_output_tokens, p_cached_input_tokens, p_cache_write_tokens, p_reasoning_tokens, e.total_tokens,
-      coalesce(e.cost_usd, 0), coalesce(p_latency_ms, 0), (p_latency_ms is not null)::int
+      coalesce(e.cost_usd, 0), coalesce(p_latency_ms, 0), (p_latency_ms is not null)::int,
+      p_cache_write_1h_tokens, p_web_search_requests, p_tool_requests,
+      case when p_byok then coalesce(e.cost_usd, 0) else 0 end
     from e
     on conflict (user_id, date, provider, model, agent_mode, bucket) do update set
       request_count = d.request_count + 1,
@@ -190,6 +240,10 @@ begin
       cost_usd = d.cost_usd + excluded.cost_usd,
       latency_ms_sum = d.latency_ms_sum + excluded.latency_ms_sum,
       latency_count = d.latency_count + excluded.latency_count,
+      cache_write_1h_tokens = d.cache_write_1h_tokens + excluded.cache_write_1h_tokens,
+      web_search_requests = d.web_search_requests + excluded.web_search_requests,
+      tool_requests = d.tool_requests + excluded.tool_requests,
+      byok_cost_usd = d.byok_cost_usd + excluded.byok_cost_usd,
       updated_at = now()
     returning d.request_count
   ),
@@ -273,10 +327,11 @@ begin
   begin
     update public.quota_alert_headroom h set
       tokens_left = h.tokens_left - total_tokens,
-      cost_left_usd = h.cost_left_usd - coalesce(cost_usd, 0),
+      cost_left_usd = h.cost_left_usd - case when p_byok then 0 else coalesce(cost_usd, 0) end,
       requests_left = h.requests_left - 1
     where h.user_id = p_user_id and h.bucket = event_id % 8 and v_at >= h.day_start and v_at < h.valid_until
-      and h.tokens_left > total_tokens and h.cost_left_usd > coalesce(cost_usd, 0) and h.requests_left > 1;
+      and h.tokens_left > total_tokens and h.cost_left_usd > case when p_byok then 0 else coalesce(cost_usd, 0) end
+      and h.requests_left > 1;
     if not found then
       raise exception using errcode = 'WQA01';
     end if;
@@ -289,9 +344,9 @@ begin
 end;
 $$;
 
-comment on function public.record_usage(uuid, text, text, text, public.agent_mode, bigint, bigint, bigint, bigint, bigint, public.usage_status, numeric, integer, uuid, bigint, uuid, text, timestamp with time zone) is
+comment on function public.record_usage(uuid, text, text, text, public.agent_mode, bigint, bigint, bigint, bigint, bigint, public.usage_status, numeric, integer, uuid, bigint, uuid, text, timestamp with time zone, bigint, integer, integer, public.service_tier, boolean) is
   'Records one AI request: the event, its daily total, the session figures and the settled reservation, in one transaction. A retried idempotency key returns the first event.';
 
-revoke all on function public.record_usage(uuid, text, text, text, public.agent_mode, bigint, bigint, bigint, bigint, bigint, public.usage_status, numeric, integer, uuid, bigint, uuid, text, timestamp with time zone) from public, anon, authenticated, service_role;
+revoke all on function public.record_usage(uuid, text, text, text, public.agent_mode, bigint, bigint, bigint, bigint, bigint, public.usage_status, numeric, integer, uuid, bigint, uuid, text, timestamp with time zone, bigint, integer, integer, public.service_tier, boolean) from public, anon, authenticated, service_role;
 
-grant execute on function public.record_usage(uuid, text, text, text, public.agent_mode, bigint, bigint, bigint, bigint, bigint, public.usage_status, numeric, integer, uuid, bigint, uuid, text, timestamp with time zone) to service_role;
+grant execute on function public.record_usage(uuid, text, text, text, public.agent_mode, bigint, bigint, bigint, bigint, bigint, public.usage_status, numeric, integer, uuid, bigint, uuid, text, timestamp with time zone, bigint, integer, integer, public.service_tier, boolean) to service_role;

@@ -6,6 +6,7 @@ insert into public.ai_providers (id, display_name, is_local) values
   ('google', 'Google', false),
   ('openrouter', 'OpenRouter', false),
   ('mistral', 'Mistral', false),
+  ('deepseek', 'DeepSeek', false),
   ('ollama', 'Ollama', true),
   ('lmstudio', 'LM Studio', true)
 on conflict (id) do nothing;

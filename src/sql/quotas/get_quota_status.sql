@@ -43,7 +43,8 @@ begin
   end if;
   v_start := private.quota_period_start(q.reset_day, now());
 
-  select coalesce(sum(d.total_tokens), 0), coalesce(sum(d.cost_usd), 0),
+  -- Cost paid on the user's own provider keys (byok) counts against no budget.
+  select coalesce(sum(d.total_tokens), 0), coalesce(sum(d.cost_usd - d.byok_cost_usd), 0),
          coalesce(sum(d.request_count) filter (where d.date = v_today), 0)
     into v_tokens, v_cost, v_requests
   from public.ai_usage_daily d
