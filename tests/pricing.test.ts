@@ -26,7 +26,7 @@ import { catalogFromLiteLLM, priceCatalog, syncPrices, type PriceCatalog } from 
 import { getQuotaStatus } from '../src/queries/quotas.js';
 import { getMonthlyUsage, recordUsage } from '../src/queries/usage.js';
 import { callFunction } from '../src/rpc.js';
-import { freshDatabase, needsServer, sql, target, type TestDatabase } from './support/database.js';
+import { databaseMigratedTo, freshDatabase, needsServer, sql, target, type TestDatabase } from './support/database.js';
 import { addPrice } from './support/fixtures.js';
 
 let t: TestDatabase;
@@ -519,5 +519,51 @@ describe('the LiteLLM importer', () => {
     const user = await newUser();
     const r = await recordUsage(t.db, { userId: user, idempotencyKey: key(), provider: 'openai', model: 'gpt-imported', agentMode: 'debug', inputTokens: 1_000_000, serviceTier: 'priority' });
     expect(r.costUsd).toBe('2.5000000000');
+  });
+});
+
+describe('migrating a deployed database forward', () => {
+  it('keeps every event, total and price as they were, and prices old rows as before', async () => {
+    const deployed = await databaseMigratedTo('0023_quota_notifications');
+    try {
+      const user = '6f1c2f4e-8d0a-4c1e-9a55-1b2c3d4e5f60';
+      await deployed.query(`insert into auth.users (instance_id, id, aud, role, email, raw_app_meta_data, raw_user_meta_data, created_at, updated_at)
+        values ('00000000-0000-0000-0000-000000000000', $1, 'authenticated', 'authenticated', 'old@example.com', '{}', '{}', now(), now())`, [user]);
+      await deployed.query(`insert into public.model_prices (provider, model, effective_from, input_per_mtok, output_per_mtok,
+          cached_input_per_mtok, cache_write_per_mtok, reasoning_per_mtok) values ('anthropic', 'claude-sonnet-4', '2025-01-01', 3, 15, 0.3, 3.75, 15)`);
+      const record = (k: string, model: string) =>
+        deployed.query<{ cost_usd: string; total_tokens: string }>(`select cost_usd::text, total_tokens::text from public.record_usage(
+          p_user_id => $1, p_idempotency_key => $2, p_provider => 'anthropic', p_model => $3, p_agent_mode => 'debug',
+          p_input_tokens => 1000, p_cached_input_tokens => 2000, p_cache_write_tokens => 3000, p_output_tokens => 400)`, [user, k, model]);
+      const [before] = await record('old-1', 'claude-sonnet-4');
+      await record('old-2', 'Claude-Sonnet-4');
+      const snapshot = async () => ({
+        events: await deployed.query(`select id, model, input_tokens, cached_input_tokens, cache_write_tokens, output_tokens, total_tokens,
+            cost_usd::text, cost_source, price_id from ai_usage_events order by id`),
+        daily: await deployed.query(`select model, bucket, request_count, total_tokens, cost_usd::text from ai_usage_daily order by model, bucket`),
+        prices: await deployed.query(`select id, provider, model, effective_from, input_per_mtok::text, output_per_mtok::text from model_prices order by id`),
+      });
+      const old = await snapshot();
+
+      const applied = await deployed.migrateForward();
+      expect(applied).toEqual(['0024_pricing_schema', '0025_pricing_schema']);
+      expect(await snapshot()).toEqual(old);
+      // What the new columns say of rows recorded before them: standard tier,
+      // 5-minute writes, no extras, not BYOK; no BYOK cost in the totals.
+      const [defaults] = await deployed.query(`select bool_and(service_tier = 'standard' and cache_write_1h_tokens = 0 and web_search_requests = 0
+          and tool_requests = 0 and not byok) as events_ok,
+          (select bool_and(byok_cost_usd = 0 and cache_write_1h_tokens = 0) from ai_usage_daily) as daily_ok,
+          (select bool_and(service_tier = 'standard' and min_context_tokens = 0 and cache_write_1h_per_mtok is null) from model_prices) as prices_ok
+        from ai_usage_events`);
+      expect(defaults).toEqual({ events_ok: true, daily_ok: true, prices_ok: true });
+      // The old price row prices a request as before; a retry of an old key is still a retry.
+      const [after] = await record('new-1', 'claude-sonnet-4');
+      expect(after).toEqual(before);
+      const [retry] = await deployed.query<{ duplicate: boolean }>(`select duplicate from public.record_usage(p_user_id => $1,
+          p_idempotency_key => 'old-1', p_provider => 'anthropic', p_model => 'claude-sonnet-4', p_agent_mode => 'debug')`, [user]);
+      expect(retry!.duplicate).toBe(true);
+    } finally {
+      await deployed.close();
+    }
   });
 });
