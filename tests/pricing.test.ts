@@ -37,10 +37,26 @@ async function newUser(): Promise<string> {
   return signUpLocal(t.db, { email: `pricing-${++n}@example.com` });
 }
 
+/** What each user's recorded requests came to, as recordUsage returned it. */
+const recorded = new Map<string, { tokens: number; cost: bigint }>();
+
 /** Records one request from an adapter's figures, as a backend does. */
 async function record(userId: string, usage: ProviderUsage, extra: { byok?: boolean } = {}) {
-  return asService(t.db, (tx) => recordUsage(tx, { userId, idempotencyKey: key(), agentMode: 'implement', ...usage, ...extra }));
+  const r = await asService(t.db, (tx) => recordUsage(tx, { userId, idempotencyKey: key(), agentMode: 'implement', ...usage, ...extra }));
+  const sum = recorded.get(userId) ?? { tokens: 0, cost: 0n };
+  // Costs have 10 decimals: add them as integers of 1e-10 USD.
+  recorded.set(userId, { tokens: sum.tokens + r.totalTokens, cost: sum.cost + units10(r.costUsd ?? '0') });
+  return r;
 }
+
+/** An exact decimal string of at most 10 significant decimals, as an integer of 1e-10 USD. */
+function units10(value: string): bigint {
+  const [whole = '0', fraction = ''] = value.split('.');
+  expect(fraction.slice(10)).toMatch(/^0*$/);
+  return BigInt(whole + fraction.padEnd(10, '0').slice(0, 10));
+}
+
+const usd10 = (units: bigint) => `${units / 10_000_000_000n}.${(units % 10_000_000_000n).toString().padStart(10, '0')}`;
 
 beforeAll(async () => {
   t = await freshDatabase();
@@ -170,6 +186,13 @@ describe('golden costs: a documented request of each provider, through its adapt
     // Exactly 200,000 is not over: 0.57 + 0.003 + 0.03 = $0.603 at base rates.
     const edge = usageFromAnthropic(anthropicMessage('claude-sonnet-4-5', { input_tokens: 190_000, cache_read_input_tokens: 10_000, output_tokens: 2_000 }));
     expect((await record(user, edge)).costUsd).toBe('0.6030000000');
+    // Extended thinking: 3,000 output tokens of which 2,000 thinking, all billed as output ($15): $0.045,
+    // with the thinking counted as reasoning and not again as output.
+    const thinking = usageFromAnthropic(
+      anthropicMessage('claude-sonnet-4-5', { input_tokens: 0, output_tokens: 3_000, output_tokens_details: { thinking_tokens: 2_000 } } as never),
+    );
+    expect(thinking).toMatchObject({ outputTokens: 1_000, reasoningTokens: 2_000 });
+    expect((await record(user, thinking)).costUsd).toBe('0.0450000000');
   });
 
   it('Anthropic claude-haiku-4.5 through Message Batches: half price', async () => {
@@ -235,6 +258,10 @@ describe('golden costs: a documented request of each provider, through its adapt
     const response = chatCompletion('deepseek-chat', { prompt_tokens: 10_000, completion_tokens: 1_000, total_tokens: 11_000, prompt_tokens_details: { cached_tokens: 6_000 } });
     const r = await record(user, usageFromOpenAI(response, { provider: 'deepseek' }));
     expect(r.costUsd).toBe('0.0017080000');
+    // deepseek-reasoner: 1,000 prompt tokens (no hits), 3,000 completion tokens of which 2,500 reasoning, all at $0.42:
+    // 0.00028 + 0.00126 = $0.00154.
+    const reasoner = chatCompletion('deepseek-reasoner', { prompt_tokens: 1_000, completion_tokens: 3_000, total_tokens: 4_000, completion_tokens_details: { reasoning_tokens: 2_500 } });
+    expect((await record(user, usageFromOpenAI(reasoner, { provider: 'deepseek' }))).costUsd).toBe('0.0015400000');
   });
 
   it('Mistral through the AI SDK: $2 in, $6 out', async () => {
@@ -252,6 +279,23 @@ describe('golden costs: a documented request of each provider, through its adapt
 });
 
 describe('the same figures by every path', () => {
+  it("every golden request's cost and tokens add up, exactly, in the daily totals, get_monthly_usage and the monthly view", async () => {
+    expect(recorded.size).toBeGreaterThanOrEqual(9);
+    for (const [user, sum] of recorded) {
+      const [daily] = await t.rows<{ tokens: string; cost: string }>(
+        sql`select sum(total_tokens)::text as tokens, sum(cost_usd)::numeric(30, 10)::text as cost from ai_usage_daily where user_id = ${user}`,
+      );
+      const monthly = await getMonthlyUsage(t.db, { userId: user });
+      const [view] = await t.rows<{ tokens: string; cost: string }>(
+        sql`select sum(total_tokens)::text as tokens, sum(cost_usd)::numeric(30, 10)::text as cost from ai_usage_monthly where user_id = ${user}`,
+      );
+      const monthlyCost = monthly.reduce((a, m) => a + units10(m.costUsd), 0n);
+      expect(daily).toEqual({ tokens: String(sum.tokens), cost: usd10(sum.cost) });
+      expect(view).toEqual({ tokens: String(sum.tokens), cost: usd10(sum.cost) });
+      expect([monthly.reduce((a, m) => a + m.totalTokens, 0), usd10(monthlyCost)]).toEqual([sum.tokens, usd10(sum.cost)]);
+    }
+  });
+
   it('adapter + recordUsage, record_usage through rpc and in SQL, the daily totals, get_monthly_usage and the monthly view', async () => {
     const user = await newUser();
     const usage = usageFromAnthropic(
