@@ -1,5 +1,11 @@
 CREATE TYPE "public"."service_tier" AS ENUM('standard', 'batch', 'flex', 'priority');--> statement-breakpoint
 DROP VIEW "public"."ai_usage_monthly";--> statement-breakpoint
+ALTER TABLE "ai_usage_events" DROP CONSTRAINT "ai_usage_events_key_length";--> statement-breakpoint
+ALTER TABLE "ai_usage_events" DROP CONSTRAINT "ai_usage_events_provider_length";--> statement-breakpoint
+ALTER TABLE "ai_usage_events" DROP CONSTRAINT "ai_usage_events_model_length";--> statement-breakpoint
+ALTER TABLE "ai_usage_events" DROP CONSTRAINT "ai_usage_events_cost_known_unless_unpriced";--> statement-breakpoint
+ALTER TABLE "ai_usage_events" DROP CONSTRAINT "ai_usage_events_latency_non_negative";--> statement-breakpoint
+ALTER TABLE "ai_usage_events" DROP CONSTRAINT "ai_usage_events_error_code_length";--> statement-breakpoint
 DROP INDEX "model_prices_model_effective_key";--> statement-breakpoint
 ALTER TABLE "ai_usage_daily" ADD COLUMN "cache_write_1h_tokens" bigint DEFAULT 0 NOT NULL;--> statement-breakpoint
 ALTER TABLE "ai_usage_daily" ADD COLUMN "web_search_requests" bigint DEFAULT 0 NOT NULL;--> statement-breakpoint

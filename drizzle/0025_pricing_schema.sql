@@ -393,8 +393,9 @@ grant execute on function public.record_adjustment(bigint, text, text, bigint, b
 --
 -- Events, daily totals and reservations are written only by the accounting
 -- functions, so this runs with its owner's rights; only service_role may call
--- it. It therefore checks everything the rows must satisfy: token counts,
--- costs and latencies within their bounds (src/schema/limits.ts; the upper
+-- it. It therefore checks everything the rows must satisfy (the events table
+-- has no CHECK constraints of its own): lengths of the key, model and error
+-- code, token counts, costs and latencies within their bounds (src/schema/limits.ts; the upper
 -- bounds also refuse NaN, which Postgres orders above every number), and an
 -- occurred_at that is finite, not in the future and not older than the
 -- backdating limit: witchcraft.usage_backdating_days when the database sets
@@ -472,74 +473,103 @@ declare
   v_reservations integer;
   v_day_requests integer;
   v_session_requests integer;
+  -- The model as prices and totals know it (normalizeModel in TypeScript):
+  -- trimmed, lower case, without the provider's own prefix ('models/' for
+  -- Google), below.
   v_model text := lower(btrim(p_model));
 begin
-  -- Validation: the same rules as the TypeScript schema, for callers that come straight here.
-  if p_user_id is null then perform private.bad_input('user_id', 'is required'); end if;
-  if p_idempotency_key is null or char_length(p_idempotency_key) not between 1 and 200 then
-    perform private.bad_input('idempotency_key', 'must be 1 to 200 characters');
-  end if;
-  -- The model as prices and totals know it (normalizeModel in TypeScript).
-  if starts_with(v_model, lower(p_provider) || '/') then
-    v_model := substr(v_model, char_length(p_provider) + 2);
-  end if;
-  if p_provider = 'google' and starts_with(v_model, 'models/') then
-    v_model := substr(v_model, 8);
-  end if;
-  if v_model is null or char_length(v_model) not between 1 and 200 then
-    perform private.bad_input('model', 'must be 1 to 200 characters');
-  end if;
-  if p_agent_mode is null then perform private.bad_input('agent_mode', 'is required'); end if;
-  if p_input_tokens is null or p_input_tokens not between 0 and v_max then
-    perform private.bad_input('input_tokens', 'must be between 0 and 100000000');
-  end if;
-  if p_output_tokens is null or p_output_tokens not between 0 and v_max then
-    perform private.bad_input('output_tokens', 'must be between 0 and 100000000');
-  end if;
-  if p_cached_input_tokens is null or p_cached_input_tokens not between 0 and v_max then
-    perform private.bad_input('cached_input_tokens', 'must be between 0 and 100000000');
-  end if;
-  if p_cache_write_tokens is null or p_cache_write_tokens not between 0 and v_max then
-    perform private.bad_input('cache_write_tokens', 'must be between 0 and 100000000');
-  end if;
-  if p_reasoning_tokens is null or p_reasoning_tokens not between 0 and v_max then
-    perform private.bad_input('reasoning_tokens', 'must be between 0 and 100000000');
-  end if;
-  if p_cache_write_1h_tokens is null or p_cache_write_1h_tokens not between 0 and p_cache_write_tokens then
-    perform private.bad_input('cache_write_1h_tokens', 'must not be more than cache_write_tokens (the 1-hour writes are part of the cache writes)');
-  end if;
-  if p_web_search_requests is null or p_web_search_requests not between 0 and 100000 then
-    perform private.bad_input('web_search_requests', 'must be between 0 and 100000');
-  end if;
-  if p_tool_requests is null or p_tool_requests not between 0 and 100000 then
-    perform private.bad_input('tool_requests', 'must be between 0 and 100000');
-  end if;
-  if p_service_tier is null then perform private.bad_input('service_tier', 'is required'); end if;
-  if p_byok is null then perform private.bad_input('byok', 'is required'); end if;
-  if p_cost_usd not between 0 and 100000 then
-    perform private.bad_input('cost_usd', 'must be a number of USD between 0 and 100000');
-  end if;
-  if p_latency_ms not between 0 and 86400000 then
-    perform private.bad_input('latency_ms', 'must be between 0 and 86400000 ms');
-  end if;
-  if p_status is null then perform private.bad_input('status', 'is required'); end if;
-  if v_at > now() + make_interval(secs => 300) then
-    perform private.bad_input('occurred_at', 'must not be more than 300 seconds in the future');
-  end if;
-  if v_at < now() then
-    -- How far back: the database's setting when it has one, else the default.
-    v_backdating := current_setting('witchcraft.usage_backdating_days', true);
-    if coalesce(v_backdating, '') = '' then
-      v_days := 7;
-    elsif v_backdating ~ '^[0-9]{1,3}$' and v_backdating::integer <= 30 then
-      v_days := v_backdating::integer;
-    else
-      perform private.bad_input('witchcraft.usage_backdating_days',
-        format('must be a whole number of days from 0 to %s (the idempotency window), not %L', 30, v_backdating));
+  if strpos(v_model, '/') > 0 then
+    if starts_with(v_model, p_provider || '/') then
+      v_model := substr(v_model, char_length(p_provider) + 2);
+    elsif p_provider = 'google' and starts_with(v_model, 'models/') then
+      v_model := substr(v_model, 8);
     end if;
-    if v_at < now() - make_interval(days => v_days) then
-      perform private.bad_input('occurred_at',
-        format('must not be more than %s days in the past (witchcraft.usage_backdating_days)', v_days));
+  end if;
+
+  -- Validation: the same rules as the TypeScript schema, for callers that
+  -- come straight here. Every expression of a plpgsql function is compiled
+  -- again in each transaction, so on the hot path the size of what is
+  -- checked counts: a valid call evaluates one compact condition (num_nulls,
+  -- least and greatest over the counts); a call that breaks a rule, or gives
+  -- its own occurred_at, goes through the checks one by one, which name the
+  -- field. A null operand of the condition counts as no violation, as in the
+  -- checks (p_cost_usd, p_latency_ms and p_error_code may be null).
+  if num_nulls(p_user_id, p_idempotency_key, v_model, p_agent_mode, p_input_tokens, p_output_tokens,
+               p_cached_input_tokens, p_cache_write_tokens, p_reasoning_tokens, p_cache_write_1h_tokens,
+               p_web_search_requests, p_tool_requests, p_service_tier, p_byok, p_status) > 0
+     or least(p_input_tokens, p_output_tokens, p_cached_input_tokens, p_cache_write_tokens, p_reasoning_tokens,
+              p_cache_write_1h_tokens, p_web_search_requests, p_tool_requests) < 0
+     or greatest(p_input_tokens, p_output_tokens, p_cached_input_tokens, p_cache_write_tokens, p_reasoning_tokens) > v_max
+     or greatest(p_web_search_requests, p_tool_requests) > 100000
+     or p_cache_write_1h_tokens > p_cache_write_tokens
+     or char_length(p_idempotency_key) not between 1 and 200
+     or char_length(v_model) not between 1 and 200
+     or p_cost_usd not between 0 and 100000
+     or p_latency_ms not between 0 and 86400000
+     or char_length(p_error_code) > 200
+     or p_occurred_at is not null then
+    if p_user_id is null then perform private.bad_input('user_id', 'is required'); end if;
+    if p_idempotency_key is null or char_length(p_idempotency_key) not between 1 and 200 then
+      perform private.bad_input('idempotency_key', 'must be 1 to 200 characters');
+    end if;
+    if v_model is null or char_length(v_model) not between 1 and 200 then
+      perform private.bad_input('model', 'must be 1 to 200 characters');
+    end if;
+    if p_agent_mode is null then perform private.bad_input('agent_mode', 'is required'); end if;
+    if p_input_tokens is null or p_input_tokens not between 0 and v_max then
+      perform private.bad_input('input_tokens', 'must be between 0 and 100000000');
+    end if;
+    if p_output_tokens is null or p_output_tokens not between 0 and v_max then
+      perform private.bad_input('output_tokens', 'must be between 0 and 100000000');
+    end if;
+    if p_cached_input_tokens is null or p_cached_input_tokens not between 0 and v_max then
+      perform private.bad_input('cached_input_tokens', 'must be between 0 and 100000000');
+    end if;
+    if p_cache_write_tokens is null or p_cache_write_tokens not between 0 and v_max then
+      perform private.bad_input('cache_write_tokens', 'must be between 0 and 100000000');
+    end if;
+    if p_reasoning_tokens is null or p_reasoning_tokens not between 0 and v_max then
+      perform private.bad_input('reasoning_tokens', 'must be between 0 and 100000000');
+    end if;
+    if p_cache_write_1h_tokens is null or p_cache_write_1h_tokens not between 0 and p_cache_write_tokens then
+      perform private.bad_input('cache_write_1h_tokens', 'must not be more than cache_write_tokens (the 1-hour writes are part of the cache writes)');
+    end if;
+    if p_web_search_requests is null or p_web_search_requests not between 0 and 100000 then
+      perform private.bad_input('web_search_requests', 'must be between 0 and 100000');
+    end if;
+    if p_tool_requests is null or p_tool_requests not between 0 and 100000 then
+      perform private.bad_input('tool_requests', 'must be between 0 and 100000');
+    end if;
+    if p_service_tier is null then perform private.bad_input('service_tier', 'is required'); end if;
+    if p_byok is null then perform private.bad_input('byok', 'is required'); end if;
+    if p_cost_usd not between 0 and 100000 then
+      perform private.bad_input('cost_usd', 'must be a number of USD between 0 and 100000');
+    end if;
+    if p_latency_ms not between 0 and 86400000 then
+      perform private.bad_input('latency_ms', 'must be between 0 and 86400000 ms');
+    end if;
+    if char_length(p_error_code) > 200 then
+      perform private.bad_input('error_code', 'must be at most 200 characters');
+    end if;
+    if p_status is null then perform private.bad_input('status', 'is required'); end if;
+    if v_at > now() + make_interval(secs => 300) then
+      perform private.bad_input('occurred_at', 'must not be more than 300 seconds in the future');
+    end if;
+    if v_at < now() then
+      -- How far back: the database's setting when it has one, else the default.
+      v_backdating := current_setting('witchcraft.usage_backdating_days', true);
+      if coalesce(v_backdating, '') = '' then
+        v_days := 7;
+      elsif v_backdating ~ '^[0-9]{1,3}$' and v_backdating::integer <= 30 then
+        v_days := v_backdating::integer;
+      else
+        perform private.bad_input('witchcraft.usage_backdating_days',
+          format('must be a whole number of days from 0 to %s (the idempotency window), not %L', 30, v_backdating));
+      end if;
+      if v_at < now() - make_interval(days => v_days) then
+        perform private.bad_input('occurred_at',
+          format('must not be more than %s days in the past (witchcraft.usage_backdating_days)', v_days));
+      end if;
     end if;
   end if;
 
@@ -652,12 +682,14 @@ begin
     update public.quota_reservations rr set status = 'settled', resolved_at = now()
     where rr.id = p_reservation_id and rr.user_id = p_user_id and rr.status in ('active', 'expired')
       and exists (select 1 from e)
-    returning 1
+    returning rr.id
   )
-  select e.id, e.total_tokens, e.cost_usd, e.cost_source, (select count(*) from s), (select count(*) from r),
-         (select max(d.request_count) from d), (select max(s.request_count) from s)
+  -- d has one row for the event, s and r at most one each (joined, not
+  -- aggregated: an aggregate is more to build for every call).
+  select e.id, e.total_tokens, e.cost_usd, e.cost_source, (s.request_count is not null)::int, (r.id is not null)::int,
+         d.request_count, s.request_count
     into event_id, total_tokens, cost_usd, cost_source, v_sessions, v_reservations, v_day_requests, v_session_requests
-  from e;
+  from e cross join d left join s on true left join r on true;
 
   if event_id is null then
     if not exists (select 1 from public.profiles pf where pf.id = p_user_id) then
@@ -682,26 +714,33 @@ begin
   -- The lookups sit in inner IFs: a condition holding a subquery is run as a
   -- query (executor start, locks on the table and its indexes) every time it
   -- is evaluated, even when its first operand already decides it.
-  if cost_usd > 100000 then
-    perform private.bad_input('cost_usd', 'the cost computed from the price table exceeds 100000 USD: check the token counts and the price');
-  end if;
-  if v_day_requests > 50000000 then
-    perform private.bad_input('occurred_at', 'more than 50000000 requests in one total: record them under another model or day', '54000');
-  end if;
-  if v_session_requests > 50000000 then
-    perform private.bad_input('session_id', 'more than 50000000 requests in one total: record them under another model or day', '54000');
-  end if;
-  if p_session_id is not null and v_sessions = 0 then
-    perform private.bad_input('session_id', 'is not a session of this user', '23503');
-  end if;
-  if p_reservation_id is not null and v_reservations = 0 then
-    if not exists (select 1 from public.quota_reservations rr where rr.id = p_reservation_id and rr.user_id = p_user_id) then
-      perform private.bad_input('reservation_id', 'is not a reservation of this user', '23503');
+  -- As above, one condition on the normal path.
+  if cost_usd > 100000 or v_day_requests > 50000000
+     or v_session_requests > 50000000
+     or (p_session_id is not null and v_sessions = 0)
+     or (p_reservation_id is not null and v_reservations = 0)
+     or p_message_id is not null then
+    if cost_usd > 100000 then
+      perform private.bad_input('cost_usd', 'the cost computed from the price table exceeds 100000 USD: check the token counts and the price');
     end if;
-  end if;
-  if p_message_id is not null then
-    if not exists (select 1 from public.agent_messages m where m.id = p_message_id and m.user_id = p_user_id) then
-      perform private.bad_input('message_id', 'is not a message of this user', '23503');
+    if v_day_requests > 50000000 then
+      perform private.bad_input('occurred_at', 'more than 50000000 requests in one total: record them under another model or day', '54000');
+    end if;
+    if v_session_requests > 50000000 then
+      perform private.bad_input('session_id', 'more than 50000000 requests in one total: record them under another model or day', '54000');
+    end if;
+    if p_session_id is not null and v_sessions = 0 then
+      perform private.bad_input('session_id', 'is not a session of this user', '23503');
+    end if;
+    if p_reservation_id is not null and v_reservations = 0 then
+      if not exists (select 1 from public.quota_reservations rr where rr.id = p_reservation_id and rr.user_id = p_user_id) then
+        perform private.bad_input('reservation_id', 'is not a reservation of this user', '23503');
+      end if;
+    end if;
+    if p_message_id is not null then
+      if not exists (select 1 from public.agent_messages m where m.id = p_message_id and m.user_id = p_user_id) then
+        perform private.bad_input('message_id', 'is not a message of this user', '23503');
+      end if;
     end if;
   end if;
 

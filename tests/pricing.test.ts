@@ -20,7 +20,7 @@ import {
   type ProviderUsage,
 } from '../src/adapters/index.js';
 import { asService } from '../src/auth/withClaims.js';
-import { ValidationError } from '../src/errors.js';
+import { ValidationError, pgErrorOf } from '../src/errors.js';
 import { signUpLocal } from '../src/local/auth.js';
 import { catalogFromLiteLLM, priceCatalog, syncPrices, type PriceCatalog } from '../src/pricing/index.js';
 import { getQuotaStatus } from '../src/queries/quotas.js';
@@ -391,6 +391,32 @@ describe('conditional prices', () => {
     await expect(recordUsage(t.db, { ...input, cacheWrite1hTokens: 0, serviceTier: 'turbo' as never })).rejects.toMatchObject({ field: 'service_tier' });
     const [c] = await t.rows<{ n: number }>(sql`select count(*)::int as n from ai_usage_events where user_id = ${user}`);
     expect(c!.n).toBe(0);
+  });
+});
+
+describe('record_usage checks the event row itself (the events table has no CHECK constraints)', () => {
+  it('refuses, in SQL, what a CHECK used to catch, naming the field, and writes nothing', async () => {
+    const user = await newUser();
+    const call = (args: string) =>
+      t.rows(sql.raw(`select * from public.record_usage(p_user_id => '${user}', p_provider => 'openai', p_agent_mode => 'debug', ${args})`));
+    for (const [args, field] of [
+      [`p_idempotency_key => 'k-1', p_model => 'gpt-4o', p_error_code => repeat('x', 201)`, 'error_code'],
+      [`p_idempotency_key => repeat('k', 201), p_model => 'gpt-4o'`, 'idempotency_key'],
+      [`p_idempotency_key => 'k-2', p_model => '   '`, 'model'],
+      [`p_idempotency_key => 'k-3', p_model => repeat('m', 201)`, 'model'],
+      [`p_idempotency_key => 'k-4', p_model => 'gpt-4o', p_latency_ms => -1`, 'latency_ms'],
+      [`p_idempotency_key => 'k-5', p_model => 'gpt-4o', p_cost_usd => 'NaN'`, 'cost_usd'],
+      [`p_idempotency_key => 'k-6', p_model => 'gpt-4o', p_web_search_requests => 100001`, 'web_search_requests'],
+      [`p_idempotency_key => 'k-7', p_model => 'gpt-4o', p_service_tier => null`, 'service_tier'],
+      [`p_idempotency_key => 'k-8', p_model => 'gpt-4o', p_byok => null`, 'byok'],
+    ] as const) {
+      const message = await call(args).then(() => 'accepted', (e: unknown) => pgErrorOf(e).message);
+      expect(message, args).toMatch(new RegExp(`^${field}: `));
+    }
+    const [c] = await t.rows<{ n: number }>(sql`select count(*)::int as n from ai_usage_events where user_id = ${user}`);
+    expect(c!.n).toBe(0);
+    const checks = await t.rows(sql`select conname from pg_constraint where conrelid = 'public.ai_usage_events'::regclass and contype = 'c'`);
+    expect(checks).toEqual([]);
   });
 });
 

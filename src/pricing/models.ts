@@ -15,6 +15,6 @@ export function normalizeModel(provider: string, model: string): string {
   let name = model.trim().toLowerCase();
   const prefix = `${provider.toLowerCase()}/`;
   if (name.startsWith(prefix)) name = name.slice(prefix.length);
-  if (provider === 'google' && name.startsWith('models/')) name = name.slice('models/'.length);
+  else if (provider === 'google' && name.startsWith('models/')) name = name.slice('models/'.length);
   return name;
 }

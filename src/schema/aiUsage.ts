@@ -192,19 +192,13 @@ export const aiUsageEvents = pgTable(
     // Retention deletes the oldest events in batches. Events arrive in time
     // order, so a BRIN index finds old ones for a fraction of a b-tree's upkeep.
     index('ai_usage_events_occurred_at_idx').using('brin', t.occurredAt),
-    check('ai_usage_events_key_length', sql`char_length(${t.idempotencyKey}) between 1 and ${sql.raw(String(limits.idempotencyKeyLength))}`),
-    check('ai_usage_events_provider_length', sql`char_length(${t.provider}) between 1 and ${sql.raw(String(limits.providerIdLength))}`),
-    check('ai_usage_events_model_length', sql`char_length(${t.model}) between 1 and ${sql.raw(String(limits.modelLength))}`),
-    // Token counts and costs (positive for requests, signed for adjustments,
-    // bounded, never NaN) are checked by the two functions that write events,
-    // not by CHECKs here: a CHECK is prepared again for every insert of the
-    // hot path, and changing one would rescan the whole log.
-    check(
-      'ai_usage_events_cost_known_unless_unpriced',
-      sql`(${t.costUsd} is null) = (${t.costSource} = 'unpriced')`,
-    ),
-    check('ai_usage_events_latency_non_negative', sql`${t.latencyMs} >= 0`),
-    check('ai_usage_events_error_code_length', sql`char_length(${t.errorCode}) <= ${sql.raw(String(limits.errorCodeLength))}`),
+    // No CHECK constraints: events are written only by record_usage and
+    // record_adjustment (no API role may insert, update or delete them), which
+    // check every rule the row must satisfy (key, model and error code
+    // lengths, token counts, costs and latencies within bounds, never NaN, a
+    // cost known unless unpriced) and build the row from what they checked.
+    // A CHECK is read back and prepared again for every insert of the hot
+    // path, and changing one would rescan the whole log.
   ],
 ).enableRLS();
 
