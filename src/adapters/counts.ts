@@ -1,3 +1,4 @@
+import { decimalFromNumber, roundDecimal } from '../pricing/decimal.js';
 import { ProviderUsageError } from './contract.js';
 
 // Checks shared by the provider adapters. Each takes the provider id (for the
@@ -58,30 +59,6 @@ export function checkSum(provider: string, reported: number, reportedPath: strin
 const costDecimals = 10;
 
 /**
- * A non-negative number as a plain decimal string, exact to `decimals`
- * places (half up), without exponent or trailing zeros. It works on the
- * digits of the number's shortest JavaScript spelling, never on float
- * arithmetic: 1.2e-7 is '0.00000012'.
- */
-function decimalString(value: number, decimals: number): string {
-  const match = /^(\d+)(?:\.(\d+))?(?:e([+-]\d+))?$/.exec(String(value));
-  if (!match) throw new RangeError(`cannot spell ${value} as a decimal`);
-  const digits = `${match[1]}${match[2] ?? ''}`;
-  // Where the decimal point falls in `digits`, once the exponent is applied.
-  const point = (match[1] ?? '').length + Number(match[3] ?? 0);
-  const padded = point < 0 ? '0'.repeat(-point) + digits : digits.padEnd(point, '0');
-  const at = Math.max(point, 0);
-  const whole = padded.slice(0, at) || '0';
-  const fraction = padded.slice(at);
-  let scaled = BigInt(whole + fraction.slice(0, decimals).padEnd(decimals, '0'));
-  if ((fraction[decimals] ?? '0') >= '5') scaled += 1n;
-  const text = scaled.toString().padStart(decimals + 1, '0');
-  const intPart = text.slice(0, text.length - decimals);
-  const fracPart = text.slice(text.length - decimals).replace(/0+$/, '');
-  return fracPart === '' ? intPart : `${intPart}.${fracPart}`;
-}
-
-/**
  * A cost in USD that the provider reported as a JSON number, as an exact
  * decimal string of at most 10 decimals. Missing, not a finite number, or
  * negative: refused (a cost the provider always sends is never taken as 0).
@@ -91,5 +68,6 @@ export function costUsd(provider: string, value: unknown, path: string): string 
   if (typeof value !== 'number') throw new ProviderUsageError(provider, path, `is not a number (${describe(value)})`);
   if (!Number.isFinite(value)) throw new ProviderUsageError(provider, path, `is not a finite number (${value})`);
   if (value < 0) throw new ProviderUsageError(provider, path, `is negative (${value})`);
-  return decimalString(value === 0 ? 0 : value, costDecimals);
+  // Taken as the number's shortest spelling ('1.2e-7' is 0.00000012), never through float arithmetic.
+  return roundDecimal(decimalFromNumber(value === 0 ? 0 : value), costDecimals);
 }
