@@ -35,38 +35,56 @@ function modelOf(model: unknown): string {
  * (`prompt_tokens_details.cached_tokens`) and `completion_tokens` already
  * contains the reasoning tokens (`completion_tokens_details.reasoning_tokens`):
  * both are taken out of the totals here, so that each token is counted once.
- * OpenAI does not charge for writing its cache, so those tokens stay input.
+ * OpenAI does not charge for writing its cache, so those tokens stay input;
+ * a provider of the same format that bills cache writes apart (OpenRouter)
+ * asks for `prompt_tokens_details.cache_write_tokens` to be taken out too.
+ * Shared by the adapters of APIs in this format.
  */
-function fromChat(response: ChatCompletion | ChatCompletionChunk) {
+export function chatCompletionCounts(
+  source: string,
+  response: ChatCompletion | ChatCompletionChunk,
+  options: { cacheWrites: boolean },
+) {
   const usage = response.usage;
   if (usage === undefined || usage === null) {
     throw new ProviderUsageError(
-      provider,
+      source,
       'usage',
       response.object === 'chat.completion.chunk'
         ? 'is missing: only the final stream chunk carries usage (stream_options.include_usage)'
         : 'is missing',
     );
   }
-  const prompt = count(provider, usage.prompt_tokens, 'usage.prompt_tokens', true);
-  const completion = count(provider, usage.completion_tokens, 'usage.completion_tokens', true);
-  const cached = count(provider, usage.prompt_tokens_details?.cached_tokens, 'usage.prompt_tokens_details.cached_tokens', false);
+  const prompt = count(source, usage.prompt_tokens, 'usage.prompt_tokens', true);
+  const completion = count(source, usage.completion_tokens, 'usage.completion_tokens', true);
+  const cached = count(source, usage.prompt_tokens_details?.cached_tokens, 'usage.prompt_tokens_details.cached_tokens', false);
+  const written = options.cacheWrites
+    ? count(source, usage.prompt_tokens_details?.cache_write_tokens, 'usage.prompt_tokens_details.cache_write_tokens', false)
+    : 0;
   const reasoning = count(
-    provider,
+    source,
     usage.completion_tokens_details?.reasoning_tokens,
     'usage.completion_tokens_details.reasoning_tokens',
     false,
   );
-  notLarger(provider, cached, 'usage.prompt_tokens_details.cached_tokens', prompt, 'usage.prompt_tokens');
-  notLarger(provider, reasoning, 'usage.completion_tokens_details.reasoning_tokens', completion, 'usage.completion_tokens');
+  notLarger(source, cached, 'usage.prompt_tokens_details.cached_tokens', prompt, 'usage.prompt_tokens');
+  notLarger(source, written, 'usage.prompt_tokens_details.cache_write_tokens', prompt, 'usage.prompt_tokens');
+  if (cached + written > prompt) {
+    throw new ProviderUsageError(
+      source,
+      'usage.prompt_tokens_details',
+      `cached_tokens + cache_write_tokens is larger than usage.prompt_tokens (${cached} + ${written} > ${prompt})`,
+    );
+  }
+  notLarger(source, reasoning, 'usage.completion_tokens_details.reasoning_tokens', completion, 'usage.completion_tokens');
   if (usage.total_tokens !== undefined && usage.total_tokens !== null) {
-    const total = count(provider, usage.total_tokens, 'usage.total_tokens', true);
-    checkSum(provider, total, 'usage.total_tokens', { 'usage.prompt_tokens': prompt, 'usage.completion_tokens': completion });
+    const total = count(source, usage.total_tokens, 'usage.total_tokens', true);
+    checkSum(source, total, 'usage.total_tokens', { 'usage.prompt_tokens': prompt, 'usage.completion_tokens': completion });
   }
   return {
-    inputTokens: prompt - cached,
+    inputTokens: prompt - cached - written,
     cachedInputTokens: cached,
-    cacheWriteTokens: 0,
+    cacheWriteTokens: written,
     cacheWrite1hTokens: 0,
     outputTokens: completion - reasoning,
     reasoningTokens: reasoning,
@@ -148,7 +166,7 @@ export function usageFromOpenAI(
       break;
     case 'chat.completion':
     case 'chat.completion.chunk':
-      counts = fromChat(response);
+      counts = chatCompletionCounts(provider, response, { cacheWrites: false });
       break;
     default:
       throw new ProviderUsageError(
