@@ -175,7 +175,10 @@ function withBatch(standard: Rates | readonly Rates[]): Partial<Record<ServiceTi
  * Figures are the providers' list prices in USD as published on their
  * pricing pages when this version was made. Free allowances (Google's daily
  * grounding allowance) and storage charges billed outside a request (Gemini
- * explicit cache storage per hour) are not part of a request's cost.
+ * explicit cache storage per hour) are not part of a request's cost. A model
+ * that is not listed records unpriced (and shows in unpriced_count) until a
+ * price for it is loaded: a new catalog version, or LiteLLM's price file
+ * through catalogFromLiteLLM (`npm run db:seed -- --litellm <file>`).
  */
 export const priceCatalog: PriceCatalog = {
   version: 'witchcraft-catalog@2026-12-01',
@@ -208,6 +211,11 @@ export const priceCatalog: PriceCatalog = {
       flex: openai('0.625', '0.0625', '5', '10'),
       priority: openai('2.5', '0.25', '20', '10'),
     }),
+    ...model('openai', 'gpt-5.1', '2025-11-13', ['gpt-5.1-2025-11-13'], {
+      ...withBatch(openai('1.25', '0.125', '10', '10')),
+      flex: openai('0.625', '0.0625', '5', '10'),
+      priority: openai('2.5', '0.25', '20', '10'),
+    }),
     ...model('openai', 'gpt-5-mini', '2025-08-07', ['gpt-5-mini-2025-08-07'], {
       ...withBatch(openai('0.25', '0.025', '2', '10')),
       flex: openai('0.125', '0.0125', '1', '10'),
@@ -233,6 +241,8 @@ export const priceCatalog: PriceCatalog = {
     // Google: Batch Mode at half price; Gemini 2.5 Pro bills a prompt over 200,000 tokens at its higher rates.
     ...model('google', 'gemini-2.5-pro', '2025-06-17', [],
       withBatch([gemini('1.25', '0.125', '10'), gemini('2.5', '0.25', '15', 200_001)])),
+    ...model('google', 'gemini-3-pro-preview', '2025-11-18', [],
+      withBatch([gemini('2', '0.2', '12'), gemini('4', '0.4', '18', 200_001)])),
     ...model('google', 'gemini-2.5-flash', '2025-06-17', [], withBatch(gemini('0.3', '0.03', '2.5'))),
     ...model('google', 'gemini-2.5-flash-lite', '2025-07-22', [], withBatch(gemini('0.1', '0.01', '0.4'))),
     ...model('google', 'gemini-2.0-flash', '2025-02-05', ['gemini-2.0-flash-001'], withBatch(gemini('0.1', '0.025', '0.4'))),
