@@ -13,6 +13,8 @@ export interface BenchOptions {
   /** Server-side repetitions for latency medians. */
   repetitions: number;
   keep: boolean;
+  /** Also measure the throughput figures with pgbench (PostgreSQL's C client). */
+  pgbench: boolean;
 }
 
 export function parseArgs(argv: string[]): BenchOptions {
@@ -33,7 +35,7 @@ export function parseArgs(argv: string[]): BenchOptions {
     if (!Number.isFinite(value) || value <= 0) throw new Error(`bench: --${key} must be a positive number, got ${raw}`);
     return value;
   };
-  const known = new Set(['quick', 'url', 'connections', 'seconds', 'users', 'small-events', 'large-events', 'repetitions', 'keep']);
+  const known = new Set(['quick', 'url', 'connections', 'seconds', 'users', 'small-events', 'large-events', 'repetitions', 'keep', 'pgbench']);
   for (const key of flags.keys()) if (!known.has(key)) throw new Error(`bench: unknown option --${key}`);
   return {
     quick,
@@ -45,5 +47,6 @@ export function parseArgs(argv: string[]): BenchOptions {
     largeEvents: num('large-events', 5_000_000, 100_000),
     repetitions: num('repetitions', 2_000, 300),
     keep: flags.get('keep') === 'true',
+    pgbench: flags.get('pgbench') === 'true',
   };
 }

@@ -222,14 +222,14 @@ export async function withMessageTriggersOff<T>(sql: Sql, fn: () => Promise<T>):
 // ---- the measured operations --------------------------------------------------
 
 /** Active reservations made ahead, so each measured record_usage call also settles one. */
-export async function prepareReservations(sql: Sql, users: string[], perUser: number): Promise<string[][]> {
+export async function prepareReservations(sql: Sql, users: string[], perUser: number, prefix = 'prep'): Promise<string[][]> {
   const out: string[][] = [];
   for (const [w, user] of users.entries()) {
     const rows = await sql.unsafe<{ id: string }[]>(
       `insert into quota_reservations (user_id, idempotency_key, estimated_tokens, estimated_cost_usd, expires_at)
-       select $1, 'prep-' || $2 || '-' || g, 2000, 0.01, now() + interval '1 hour' from generate_series(1, $3::int) g
+       select $1, $4 || '-' || $2 || '-' || g, 2000, 0.01, now() + interval '1 hour' from generate_series(1, $3::int) g
        returning id`,
-      [user, w, perUser],
+      [user, w, perUser, prefix],
     );
     out.push(rows.map((r) => r.id));
   }
