@@ -1,6 +1,6 @@
 import type { LanguageModelUsage } from 'ai';
 import { ProviderUsageError, serviceTiers, type ProviderUsage, type ServiceTier } from './contract.js';
-import { checkSum, count, notLarger, optionalCount } from './counts.js';
+import { checkSum, count, notLarger, optionalCount, requiredModel } from './counts.js';
 import { normalizeModel } from '../pricing/models.js';
 
 /** What the AI SDK's usage does not say: who served the request, and the extras the caller counted. */
@@ -43,9 +43,7 @@ function providerId(value: unknown): string {
  */
 export function usageFromAiSdk(usage: LanguageModelUsage, meta: AiSdkUsageMeta): ProviderUsage {
   const provider = providerId(meta.provider);
-  if (typeof meta.model !== 'string' || meta.model.trim() === '') {
-    throw new ProviderUsageError(provider, 'meta.model', 'is missing');
-  }
+  const model = requiredModel(provider, 'meta.model', meta.model);
   if (meta.serviceTier !== undefined && !serviceTiers.includes(meta.serviceTier)) {
     throw new ProviderUsageError(provider, 'meta.serviceTier', `is not one of ${serviceTiers.join(', ')}`);
   }
@@ -98,7 +96,7 @@ export function usageFromAiSdk(usage: LanguageModelUsage, meta: AiSdkUsageMeta):
 
   return {
     provider,
-    model: normalizeModel(provider, meta.model),
+    model: normalizeModel(provider, model),
     serviceTier: meta.serviceTier ?? 'standard',
     inputTokens: noCache ?? input - cacheRead - cacheWrite,
     cachedInputTokens: cacheRead,

@@ -1,7 +1,6 @@
 import type { Message, MessageDeltaUsage, MessageStreamEvent, Usage } from '@anthropic-ai/sdk/resources/messages';
 import { normalizeModel } from '../pricing/models.js';
-import { requiredModel, sumCounts } from './checks.js';
-import { count as readCount, notLarger } from './counts.js';
+import { count as readCount, notLarger, requiredModel, sumCounts } from './counts.js';
 import { ProviderUsageError, serviceTiers, type ProviderUsage, type ServiceTier } from './contract.js';
 
 const PROVIDER = 'anthropic';

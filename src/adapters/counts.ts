@@ -71,3 +71,18 @@ export function costUsd(provider: string, value: unknown, path: string): string 
   // Taken as the number's shortest spelling ('1.2e-7' is 0.00000012), never through float arithmetic.
   return roundDecimal(decimalFromNumber(value === 0 ? 0 : value), costDecimals);
 }
+
+/** The sum of counts, refused (naming `field`) when it leaves the safe integer range. */
+export function sumCounts(provider: string, field: string, ...counts: number[]): number {
+  const sum = counts.reduce((total, count) => total + count, 0);
+  if (!Number.isSafeInteger(sum)) throw new ProviderUsageError(provider, field, `adds up to more than ${Number.MAX_SAFE_INTEGER}`);
+  return sum;
+}
+
+/** A model name that is a non-empty string, refused otherwise. */
+export function requiredModel(provider: string, field: string, value: unknown): string {
+  if (typeof value !== 'string' || value.trim() === '') {
+    throw new ProviderUsageError(provider, field, value === undefined || value === null ? 'is missing' : 'must be a non-empty string');
+  }
+  return value;
+}

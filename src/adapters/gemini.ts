@@ -1,7 +1,6 @@
 import type { GenerateContentResponse } from '@google/genai';
 import { normalizeModel } from '../pricing/models.js';
-import { requiredModel, sumCounts } from './checks.js';
-import { checkSum, count, notLarger, optionalCount } from './counts.js';
+import { checkSum, count, notLarger, optionalCount, requiredModel, sumCounts } from './counts.js';
 import { ProviderUsageError, type ProviderUsage, type ServiceTier } from './contract.js';
 
 const PROVIDER = 'google';

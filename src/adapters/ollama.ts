@@ -1,7 +1,6 @@
 import type { ChatResponse, GenerateResponse } from 'ollama';
 import { normalizeModel } from '../pricing/models.js';
-import { requiredModel } from './checks.js';
-import { count } from './counts.js';
+import { count, requiredModel } from './counts.js';
 import { ProviderUsageError, type ProviderUsage } from './contract.js';
 
 const PROVIDER = 'ollama';

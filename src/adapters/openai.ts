@@ -1,7 +1,7 @@
 import type { ChatCompletion, ChatCompletionChunk } from 'openai/resources/chat/completions';
 import type { Response } from 'openai/resources/responses/responses';
 import { ProviderUsageError, serviceTiers, type ProviderUsage, type ServiceTier } from './contract.js';
-import { checkSum, count, notLarger } from './counts.js';
+import { checkSum, count, notLarger, requiredModel } from './counts.js';
 import { normalizeModel } from '../pricing/models.js';
 
 const provider = 'openai';
@@ -22,11 +22,6 @@ function tierOf(value: unknown): ServiceTier {
     default:
       throw new ProviderUsageError(provider, 'service_tier', `is not a tier we know how to price (${String(value)})`);
   }
-}
-
-function modelOf(model: unknown): string {
-  if (typeof model !== 'string' || model.trim() === '') throw new ProviderUsageError(provider, 'model', 'is missing');
-  return normalizeModel(provider, model);
 }
 
 /**
@@ -178,7 +173,7 @@ export function usageFromOpenAI(
   const recordedAs = options?.provider ?? provider;
   return {
     provider: recordedAs,
-    model: normalizeModel(recordedAs, modelOf(response.model)),
+    model: normalizeModel(recordedAs, requiredModel(provider, 'model', response.model)),
     serviceTier: given ?? tierOf(response.service_tier),
     ...counts,
   };

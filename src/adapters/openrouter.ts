@@ -1,7 +1,7 @@
 import type { ChatCompletion, ChatCompletionChunk } from 'openai/resources/chat/completions';
 import type { CompletionUsage } from 'openai/resources/completions';
-import { ProviderUsageError, type ProviderUsage } from './contract.js';
-import { costUsd } from './counts.js';
+import type { ProviderUsage } from './contract.js';
+import { costUsd, requiredModel } from './counts.js';
 import { chatCompletionCounts } from './openai.js';
 import { normalizeModel } from '../pricing/models.js';
 
@@ -36,12 +36,9 @@ export function usageFromOpenRouter(response: ChatCompletion | ChatCompletionChu
   const counts = chatCompletionCounts(provider, response, { cacheWrites: true });
   const usage = response.usage as OpenRouterUsage;
   const cost = costUsd(provider, usage.cost, 'usage.cost');
-  if (typeof response.model !== 'string' || response.model.trim() === '') {
-    throw new ProviderUsageError(provider, 'model', 'is missing');
-  }
   return {
     provider,
-    model: normalizeModel(provider, response.model),
+    model: normalizeModel(provider, requiredModel(provider, 'model', response.model)),
     serviceTier: 'standard',
     ...counts,
     costUsd: cost,
