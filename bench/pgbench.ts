@@ -7,10 +7,11 @@
 // both sides does the same lookups (its user, session and next reservation),
 // so that only the operation differs.
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { LoadResult, Sql } from './runner.js';
+import { combineRuns, type LoadResult, type Sql } from './runner.js';
+import { quantile } from './stats.js';
 
 /** The pgbench on PATH (its version line), or undefined when there is none. */
 export function pgbenchVersion(): string | undefined {
@@ -43,7 +44,9 @@ export async function runPgbench(url: string, script: string, clients: number, s
     const out = await new Promise<string>((resolve, reject) => {
       const child = spawn(
         'pgbench',
-        ['-n', '-M', 'prepared', '-c', String(clients), '-j', String(threads), '-T', String(Math.max(1, Math.round(seconds))), '-f', file, ...args.slice(0, -1), args.at(-1)!],
+        // -l: a line per transaction (its latency in µs is the third field), for the quantiles.
+        ['-n', '-M', 'prepared', '-c', String(clients), '-j', String(threads), '-T', String(Math.max(1, Math.round(seconds))),
+          '-l', `--log-prefix=${join(dir, 'tx')}`, '-f', file, ...args],
         { env },
       );
       let stdout = '';
@@ -66,8 +69,18 @@ export async function runPgbench(url: string, script: string, clients: number, s
     const failed = /number of failed transactions: (\d+)/.exec(out);
     if (failed && Number(failed[1]) > 0) throw new Error(`pgbench: ${failed[1]} transactions failed:\n${out}`);
     const tps = number(/tps = ([\d.]+) \(without initial connection time\)/);
-    const latency = number(/latency average = ([\d.]+) ms/);
-    return { operations: transactions, seconds: transactions / tps, perSecond: tps, p50Ms: latency, p95Ms: latency };
+    const latencies = readdirSync(dir)
+      .filter((name) => name.startsWith('tx.'))
+      .flatMap((name) => readFileSync(join(dir, name), 'utf8').split('\n'))
+      .filter((line) => line !== '')
+      .map((line) => Number(line.split(' ')[2]) / 1000);
+    return {
+      operations: transactions,
+      seconds: transactions / tps,
+      perSecond: tps,
+      p50Ms: quantile(latencies, 0.5),
+      p95Ms: quantile(latencies, 0.95),
+    };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -88,13 +101,7 @@ export async function pgbenchPaired(
     const order = round % 2 === 0 ? ([0, 1] as const) : ([1, 0] as const);
     for (const side of order) sides[side].push(await runPgbench(url, side === 0 ? baseline : measured, clients, seconds / rounds));
   }
-  const total = (rs: LoadResult[]): LoadResult => {
-    const operations = rs.reduce((n, r) => n + r.operations, 0);
-    const time = rs.reduce((n, r) => n + r.seconds, 0);
-    const latency = rs.reduce((n, r) => n + r.p50Ms * r.operations, 0) / operations;
-    return { operations, seconds: time, perSecond: operations / time, p50Ms: latency, p95Ms: latency };
-  };
-  return { baseline: total(sides[0]), measured: total(sides[1]) };
+  return { baseline: combineRuns(sides[0]), measured: combineRuns(sides[1]) };
 }
 
 /**

@@ -10,7 +10,7 @@ import { createBenchDatabase } from './database.js';
 import { createUsers, loadHistory, loadPrices } from './load.js';
 import * as ops from './operations.js';
 import { callerPool, pgbenchPaired, pgbenchVersion, runPgbench } from './pgbench.js';
-import { runLoad, runLoadPaired, type LoadResult } from './runner.js';
+import { combineRuns, runLoad, runLoadPaired, type LoadResult } from './runner.js';
 import { fmt } from './stats.js';
 
 interface Figure {
@@ -123,12 +123,7 @@ try {
     seqBase += 10_000_000;
     halves.append.push(await runLoad(db.url, c, opts.seconds / 2, (sql, w, i) => ops.appendMessage(sql, appendSessions2[w]!, appenders[w]!, i)));
   }
-  const total = (rs: LoadResult[]): LoadResult => {
-    const operations = rs.reduce((n, r) => n + r.operations, 0);
-    const time = rs.reduce((n, r) => n + r.seconds, 0);
-    return { operations, seconds: time, perSecond: operations / time, p50Ms: Math.max(...rs.map((r) => r.p50Ms)), p95Ms: Math.max(...rs.map((r) => r.p95Ms)) };
-  };
-  throughputFigure('5. append message vs bare message insert', total(halves.append), total(halves.bare), 0.6);
+  throughputFigure('5. append message vs bare message insert', combineRuns(halves.append), combineRuns(halves.bare), 0.6);
 
   // ---- 1p, 2p, 5p: the same throughput figures driven by pgbench ------------
   // The Node client shares this machine's cores with the server, and its own
@@ -199,7 +194,7 @@ values (${barePool.session}, ${barePool.user}, nextval('bench.pgbench_message_se
       );
       turns.append.push(await runPgbench(db.url, appendScript, c, opts.seconds / 4));
     }
-    throughputFigure('5p. append message vs bare message insert (pgbench)', total(turns.append), total(turns.bare), 0.6);
+    throughputFigure('5p. append message vs bare message insert (pgbench)', combineRuns(turns.append), combineRuns(turns.bare), 0.6);
   }
 
   // ---- 3. quota status and reservation: small history vs large -------------

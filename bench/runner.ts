@@ -89,3 +89,20 @@ export async function runLoadPaired(
   };
   return { baseline: combine(parts[0]), measured: combine(parts[1]) };
 }
+
+/**
+ * Several runs of one side as one figure: their operations over their time;
+ * the latency quantiles of the worst run (runs of different lengths cannot
+ * be merged exactly without their samples).
+ */
+export function combineRuns(runs: LoadResult[]): LoadResult {
+  const operations = runs.reduce((n, r) => n + r.operations, 0);
+  const seconds = runs.reduce((n, r) => n + r.seconds, 0);
+  return {
+    operations,
+    seconds,
+    perSecond: operations / seconds,
+    p50Ms: Math.max(...runs.map((r) => r.p50Ms)),
+    p95Ms: Math.max(...runs.map((r) => r.p95Ms)),
+  };
+}

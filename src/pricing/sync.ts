@@ -8,6 +8,7 @@ import { limits, messages } from '../schema/limits.js';
 import type { PriceCatalog } from './catalog.js';
 import { normalizeDecimal } from './decimal.js';
 import { normalizeModel } from './models.js';
+import { modelName, providerId } from '../validation/usage.js';
 
 // A rate: a decimal string with at most 6 decimals (the columns' scale), so
 // that what is stored is exactly what the catalog says.
@@ -19,10 +20,6 @@ const rate = (max: number, message: string) =>
 const tokenRate = rate(limits.pricePerMtokUsd, messages.price);
 const extraRate = rate(limits.pricePerThousandUsd, messages.pricePerThousand);
 
-const providerId = z
-  .string()
-  .regex(new RegExp(`^[a-z0-9][a-z0-9_.-]{0,${limits.providerIdLength - 1}}$`), messages.providerId);
-const modelName = z.string().min(1, messages.model).max(limits.modelLength, messages.model);
 
 const catalogInput = z
   .object({

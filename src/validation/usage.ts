@@ -57,6 +57,14 @@ const occurredAt = z
     `must not be more than ${limits.idempotencyWindowDays} days in the past`,
   );
 
+/** A provider id, as ai_providers spells it ("openai"). */
+export const providerId = z
+  .string()
+  .regex(new RegExp(`^[a-z0-9][a-z0-9_.-]{0,${limits.providerIdLength - 1}}$`), messages.providerId);
+
+/** A model name as a caller gives it (normalised afterwards). */
+export const modelName = z.string().min(1, messages.model).max(limits.modelLength, messages.model);
+
 export const idempotencyKey = z
   .string()
   .min(1, messages.idempotencyKey)
@@ -65,9 +73,8 @@ export const idempotencyKey = z
 export const recordUsageInput = createInsertSchema(aiUsageEvents, {
   userId: z.uuid('must be a uuid'),
   idempotencyKey: () => idempotencyKey,
-  provider: () =>
-    z.string().regex(new RegExp(`^[a-z0-9][a-z0-9_.-]{0,${limits.providerIdLength - 1}}$`), messages.providerId),
-  model: () => z.string().min(1, messages.model).max(limits.modelLength, messages.model),
+  provider: () => providerId,
+  model: () => modelName,
   latencyMs: () => latencyMs.optional(),
   errorCode: () => z.string().max(limits.errorCodeLength, messages.errorCode).optional(),
 })
