@@ -219,10 +219,10 @@ begin
     perform private.bad_input('cache_write_1h_tokens', 'must be between -100000000 and 100000000');
   end if;
   if p_web_search_requests is null or p_web_search_requests not between -100000 and 100000 then
-    perform private.bad_input('web_search_requests', format('must be between -%s and %s', 100000, 100000));
+    perform private.bad_input('web_search_requests', 'must be between -100000 and 100000');
   end if;
   if p_tool_requests is null or p_tool_requests not between -100000 and 100000 then
-    perform private.bad_input('tool_requests', format('must be between -%s and %s', 100000, 100000));
+    perform private.bad_input('tool_requests', 'must be between -100000 and 100000');
   end if;
   if p_cost_usd is null or p_cost_usd not between -100000 and 100000 then
     perform private.bad_input('cost_usd', 'must be a number of USD between -100000 and 100000');
@@ -386,8 +386,9 @@ grant execute on function public.record_adjustment(bigint, text, text, bigint, b
 -- src/sql/aiUsage/record_usage.sql
 -- Records one AI request with everything that depends on it, in one
 -- transaction: the event, its daily total, the session figures, the
--- reservation it settles and the quota notifications it makes due. A retry with the same idempotency key returns the
--- first event (duplicate = true) and changes nothing. Errors name the field
+-- reservation it settles and the quota notifications it makes due. A retry
+-- with the same idempotency key returns the first event (duplicate = true)
+-- and changes nothing. Errors name the field
 -- ("field: rule", SQLSTATE 22023 for bad values, 23503 for missing rows)
 -- and leave nothing written.
 --
@@ -395,8 +396,9 @@ grant execute on function public.record_adjustment(bigint, text, text, bigint, b
 -- functions, so this runs with its owner's rights; only service_role may call
 -- it. It therefore checks everything the rows must satisfy (the events table
 -- has no CHECK constraints of its own): lengths of the key, model and error
--- code, token counts, costs and latencies within their bounds (src/schema/limits.ts; the upper
--- bounds also refuse NaN, which Postgres orders above every number), and an
+-- code, token counts, costs and latencies within their bounds
+-- (src/schema/limits.ts; the upper bounds also refuse NaN, which Postgres
+-- orders above every number), and an
 -- occurred_at that is finite, not in the future and not older than the
 -- backdating limit: witchcraft.usage_backdating_days when the database sets
 -- it (at most the idempotency window of 30 days),
@@ -428,9 +430,9 @@ grant execute on function public.record_adjustment(bigint, text, text, bigint, b
 -- BYOK cost.
 --
 -- Built for the hot path: one SQL statement on the normal path (and one
--- single-row update for the quota alerts), one generic
--- plan per session, search_path pg_catalog then pg_temp (pg_temp last, so a
--- caller's temporary type or table can never stand in for ours).
+-- single-row update for the quota alerts), one generic plan per session,
+-- search_path pg_catalog then pg_temp (pg_temp last, so a caller's temporary
+-- type or table can never stand in for ours).
 
 create or replace function public.record_usage(
   p_user_id uuid,

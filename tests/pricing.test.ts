@@ -24,7 +24,7 @@ import { ValidationError, pgErrorOf } from '../src/errors.js';
 import { signUpLocal } from '../src/local/auth.js';
 import { catalogFromLiteLLM, priceCatalog, syncPrices, type PriceCatalog } from '../src/pricing/index.js';
 import { getQuotaStatus } from '../src/queries/quotas.js';
-import { getMonthlyUsage, recordUsage } from '../src/queries/usage.js';
+import { getMonthlyUsage, recordAdjustment, recordUsage } from '../src/queries/usage.js';
 import { callFunction } from '../src/rpc.js';
 import { databaseMigratedTo, freshDatabase, needsServer, sql, target, type TestDatabase } from './support/database.js';
 import { addPrice } from './support/fixtures.js';
@@ -457,6 +457,43 @@ describe('bring your own key', () => {
     expect(status).toMatchObject({ tokensUsed: 2_000_000, costUsedUsd: '2.0000000000' });
     const [monthly] = await getMonthlyUsage(t.db, { userId: user });
     expect(monthly).toMatchObject({ costUsd: '4.0000000000', byokCostUsd: '2.0000000000' });
+  });
+});
+
+describe('corrections of the new figures', () => {
+  it("a BYOK request's correction stays BYOK: its cost moves byok_cost_usd too, and the quota's cost stays clear of it", async () => {
+    const user = await newUser();
+    const usage = usageFromOpenAI(chatCompletion('gpt-4.1', { prompt_tokens: 1_000_000, completion_tokens: 0, total_tokens: 1_000_000 }));
+    const own = await record(user, usage, { byok: true });
+    const fix = await asService(t.db, (tx) =>
+      recordAdjustment(tx, { eventId: own.eventId, idempotencyKey: key(), reason: 'provider invoice', costUsd: '0.5', webSearchRequests: 2 }),
+    );
+    expect(fix.costUsd).toBe('0.5000000000');
+    const [daily] = await t.rows<Record<string, string>>(sql`select sum(cost_usd)::text as cost, sum(byok_cost_usd)::text as byok,
+        sum(web_search_requests)::text as searches from ai_usage_daily where user_id = ${user}`);
+    expect(daily).toEqual({ cost: '2.5000000000', byok: '2.5000000000', searches: '2' });
+    expect(await getQuotaStatus(t.db, { userId: user })).toMatchObject({ tokensUsed: 1_000_000, costUsedUsd: '0.0000000000' });
+    const [e] = await t.rows<{ byok: boolean; service_tier: string }>(sql`select byok, service_tier::text from ai_usage_events where id = ${fix.eventId}`);
+    expect(e).toEqual({ byok: true, service_tier: 'standard' });
+  });
+
+  it('refuses a correction that leaves more 1-hour writes than cache writes, or negative extras, naming the field', async () => {
+    const user = await newUser();
+    const r = await record(user, usageFromAnthropic(anthropicMessage('claude-sonnet-4-5', {
+      input_tokens: 10, output_tokens: 10, cache_creation_input_tokens: 100,
+      cache_creation: { ephemeral_5m_input_tokens: 60, ephemeral_1h_input_tokens: 40 },
+    })));
+    const fix = (patch: Record<string, number>) =>
+      asService(t.db, (tx) => recordAdjustment(tx, { eventId: r.eventId, idempotencyKey: key(), reason: 'test', ...patch }));
+    await expect(fix({ cacheWrite1hTokens: 61 })).rejects.toMatchObject({ field: 'cache_write_1h_tokens' });
+    await expect(fix({ cacheWriteTokens: -61 })).rejects.toMatchObject({ field: 'cache_write_1h_tokens' });
+    await expect(fix({ webSearchRequests: -1 })).rejects.toMatchObject({ field: 'web_search_requests' });
+    await expect(fix({ toolRequests: 100_001 })).rejects.toMatchObject({ field: 'tool_requests' });
+    const ok = await fix({ cacheWriteTokens: 20, cacheWrite1hTokens: 20 });
+    expect(ok.totalTokens).toBe(20);
+    const [sum] = await t.rows<Record<string, string>>(sql`select sum(cache_write_tokens)::text as writes, sum(cache_write_1h_tokens)::text as writes_1h
+      from ai_usage_events where user_id = ${user}`);
+    expect(sum).toEqual({ writes: '120', writes_1h: '60' });
   });
 });
 

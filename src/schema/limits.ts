@@ -108,6 +108,7 @@ export const messages = {
   price: `must be a number of USD per million tokens between 0 and ${limits.pricePerMtokUsd}`,
   pricePerThousand: `must be a number of USD per thousand between 0 and ${limits.pricePerThousandUsd}`,
   extras: `must be between 0 and ${limits.extrasPerRequest}`,
+  extrasDelta: `must be between -${limits.extrasPerRequest} and ${limits.extrasPerRequest}`,
   cacheWrite1h: 'must not be more than cache_write_tokens (the 1-hour writes are part of the cache writes)',
   latency: `must be between 0 and ${limits.latencyMs} ms`,
   idempotencyKey: `must be 1 to ${limits.idempotencyKeyLength} characters`,

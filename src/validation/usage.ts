@@ -133,8 +133,8 @@ const tokenDelta = z
 const extrasDelta = z
   .number()
   .int('must be a whole number')
-  .min(-limits.extrasPerRequest, `must be between -${limits.extrasPerRequest} and ${limits.extrasPerRequest}`)
-  .max(limits.extrasPerRequest, `must be between -${limits.extrasPerRequest} and ${limits.extrasPerRequest}`);
+  .min(-limits.extrasPerRequest, messages.extrasDelta)
+  .max(limits.extrasPerRequest, messages.extrasDelta);
 
 /** A correction of a recorded request: signed deltas, a reason, its own idempotency key. */
 export const recordAdjustmentInput = z

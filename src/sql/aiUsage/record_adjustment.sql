@@ -71,10 +71,10 @@ begin
     perform private.bad_input('cache_write_1h_tokens', {{messages.tokenDelta}});
   end if;
   if p_web_search_requests is null or p_web_search_requests not between -{{limits.extrasPerRequest}} and {{limits.extrasPerRequest}} then
-    perform private.bad_input('web_search_requests', format('must be between -%s and %s', {{limits.extrasPerRequest}}, {{limits.extrasPerRequest}}));
+    perform private.bad_input('web_search_requests', {{messages.extrasDelta}});
   end if;
   if p_tool_requests is null or p_tool_requests not between -{{limits.extrasPerRequest}} and {{limits.extrasPerRequest}} then
-    perform private.bad_input('tool_requests', format('must be between -%s and %s', {{limits.extrasPerRequest}}, {{limits.extrasPerRequest}}));
+    perform private.bad_input('tool_requests', {{messages.extrasDelta}});
   end if;
   if p_cost_usd is null or p_cost_usd not between -{{limits.costPerRequestUsd}} and {{limits.costPerRequestUsd}} then
     perform private.bad_input('cost_usd', {{messages.costDelta}});
