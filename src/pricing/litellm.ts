@@ -153,25 +153,28 @@ export function catalogFromLiteLLM(file: Readonly<Record<string, unknown>>, opti
       entry.output_cost_per_reasoning_token,
     );
     prices.push(row('standard', standard));
-    for (const [threshold, input, output] of [
-      [128_001, entry.input_cost_per_token_above_128k_tokens, entry.output_cost_per_token_above_128k_tokens],
-      [200_001, entry.input_cost_per_token_above_200k_tokens, entry.output_cost_per_token_above_200k_tokens],
-    ] as const) {
-      if (costField(input) && costField(output)) {
-        prices.push(
-          row(
-            'standard',
-            base(
-              input,
-              output,
-              entry.cache_read_input_token_cost_above_200k_tokens ?? entry.cache_read_input_token_cost,
-              entry.cache_creation_input_token_cost_above_200k_tokens ?? entry.cache_creation_input_token_cost,
-              entry.cache_creation_input_token_cost_above_1hr_above_200k_tokens,
-            ),
-            threshold,
-          ),
-        );
-      }
+    // Long-context rows: the file gives cache prices of their own only above
+    // 200k; a 1-hour write above a threshold without one stays unpriced.
+    const longContext = [
+      {
+        threshold: 128_001,
+        input: entry.input_cost_per_token_above_128k_tokens,
+        output: entry.output_cost_per_token_above_128k_tokens,
+        cached: entry.cache_read_input_token_cost,
+        write: entry.cache_creation_input_token_cost,
+        write1h: undefined,
+      },
+      {
+        threshold: 200_001,
+        input: entry.input_cost_per_token_above_200k_tokens,
+        output: entry.output_cost_per_token_above_200k_tokens,
+        cached: entry.cache_read_input_token_cost_above_200k_tokens ?? entry.cache_read_input_token_cost,
+        write: entry.cache_creation_input_token_cost_above_200k_tokens ?? entry.cache_creation_input_token_cost,
+        write1h: entry.cache_creation_input_token_cost_above_1hr_above_200k_tokens,
+      },
+    ];
+    for (const { threshold, input, output, cached, write, write1h } of longContext) {
+      if (costField(input) && costField(output)) prices.push(row('standard', base(input, output, cached, write, write1h), threshold));
     }
     const tiers: [ServiceTier, unknown, unknown, unknown][] = [
       ['batch', entry.input_cost_per_token_batches, entry.output_cost_per_token_batches, undefined],
