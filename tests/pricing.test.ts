@@ -618,6 +618,23 @@ describe('the LiteLLM importer', () => {
     expect(catalog.prices.find((p) => p.model === 'gemini-imported')).toMatchObject({ provider: 'google', inputPerMtok: '0.1', outputPerMtok: '0.4' });
   });
 
+  it('a row above 128k takes its own input and output prices and the base cache prices', () => {
+    const { catalog } = catalogFromLiteLLM(
+      {
+        'gemini/gemini-older': {
+          litellm_provider: 'gemini', mode: 'chat', input_cost_per_token: 1.25e-6, output_cost_per_token: 5e-6,
+          cache_read_input_token_cost: 3.125e-7, input_cost_per_token_above_128k_tokens: 2.5e-6, output_cost_per_token_above_128k_tokens: 1e-5,
+          cache_read_input_token_cost_above_200k_tokens: 9e-6,
+        },
+      },
+      { effectiveFrom: '2025-03-01', version: 'litellm@test' },
+    );
+    expect(catalog.prices.map((p) => [p.minContextTokens, p.inputPerMtok, p.cachedInputPerMtok, p.outputPerMtok])).toEqual([
+      [0, '1.25', '0.3125', '5'],
+      [128_001, '2.5', '0.3125', '10'],
+    ]);
+  });
+
   it('loads through syncPrices idempotently and prices requests', async () => {
     const { catalog } = catalogFromLiteLLM(file, { effectiveFrom: '2025-03-01', version: 'litellm@test', include: (_p, m) => m.endsWith('imported') });
     const first = await asService(t.db, (tx) => syncPrices(tx, catalog));
