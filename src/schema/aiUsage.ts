@@ -7,7 +7,6 @@ import {
 
   index,
   integer,
-  numeric,
   pgTable,
   pgView,
   primaryKey,
@@ -82,7 +81,7 @@ export const modelPrices = pgTable(
     createdAt: timestamptz().notNull().defaultNow(),
     serviceTier: serviceTier().notNull().default('standard'),
     minContextTokens: bigint({ mode: 'number' }).notNull().default(0),
-    cacheWrite1hPerMtok: numeric('cache_write_1h_per_mtok', { precision: 14, scale: 6 }),
+    cacheWrite1hPerMtok: usdPerMillionTokens('cache_write_1h_per_mtok'),
     webSearchPerK: usdPerThousand(),
     toolRequestPerK: usdPerThousand(),
     // Where the row came from: a catalog version, an importer, a person.
@@ -167,7 +166,7 @@ export const aiUsageEvents = pgTable(
     occurredAt: timestamptz().notNull().defaultNow(),
     createdAt: timestamptz().notNull().defaultNow(),
     // Of cache_write_tokens, those written with a 1-hour lifetime (the rest live 5 minutes).
-    cacheWrite1hTokens: bigint('cache_write_1h_tokens', { mode: 'number' }).notNull().default(0),
+    cacheWrite1hTokens: tokenCount('cache_write_1h_tokens'),
     // Billable extras that are not tokens, counted per request.
     webSearchRequests: counter(),
     toolRequests: counter(),
@@ -244,7 +243,7 @@ export const aiUsageDaily = pgTable(
     latencyMsSum: bigint({ mode: 'number' }).notNull().default(0),
     latencyCount: counter(),
     updatedAt: timestamptz().notNull().defaultNow(),
-    cacheWrite1hTokens: bigint('cache_write_1h_tokens', { mode: 'number' }).notNull().default(0),
+    cacheWrite1hTokens: tokenCount('cache_write_1h_tokens'),
     webSearchRequests: bigint({ mode: 'number' }).notNull().default(0),
     toolRequests: bigint({ mode: 'number' }).notNull().default(0),
     // The part of cost_usd paid on the user's own provider keys: quotas count cost_usd - byok_cost_usd.

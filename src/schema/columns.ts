@@ -14,7 +14,10 @@ export const timestamps = {
 
 // Token counters are bigint: a busy user's monthly total overflows int4.
 // JavaScript numbers hold them exactly up to 2^53.
-export const tokenCount = () => bigint({ mode: 'number' }).notNull().default(0);
+// A column whose SQL name Drizzle's casing would spell wrong (a number after
+// a letter: cache_write_1h_tokens) takes its name here.
+export const tokenCount = (name?: string) =>
+  (name === undefined ? bigint({ mode: 'number' }) : bigint(name, { mode: 'number' })).notNull().default(0);
 
 // Counts of rows or requests that stay far below 2^31.
 export const counter = () => integer().notNull().default(0);
@@ -29,7 +32,8 @@ export const usd = () => numeric({ precision: 20, scale: 10 });
 export const usdTotal = () => numeric();
 
 // Prices are quoted in USD per million tokens.
-export const usdPerMillionTokens = () => numeric({ precision: 14, scale: 6 });
+export const usdPerMillionTokens = (name?: string) =>
+  name === undefined ? numeric({ precision: 14, scale: 6 }) : numeric(name, { precision: 14, scale: 6 });
 
 // Billable extras that are not tokens (web searches, tool calls) are quoted
 // in USD per thousand.
