@@ -103,9 +103,15 @@ export const recordUsageInput = createInsertSchema(aiUsageEvents, {
   })
   .strict()
   .refine((v) => v.cacheWrite1hTokens <= v.cacheWriteTokens, { path: ['cacheWrite1hTokens'], message: messages.cacheWrite1h })
-  .refine((v) => normalizeModel(v.provider, v.model).length > 0, { path: ['model'], message: messages.model })
   // The model as prices and totals know it; record_usage applies the same rule.
-  .transform((v) => ({ ...v, model: normalizeModel(v.provider, v.model) }));
+  .transform((v, ctx) => {
+    const model = normalizeModel(v.provider, v.model);
+    if (model === '') {
+      ctx.addIssue({ code: 'custom', path: ['model'], message: messages.model });
+      return z.NEVER;
+    }
+    return { ...v, model };
+  });
 
 export type RecordUsageInput = z.input<typeof recordUsageInput>;
 
