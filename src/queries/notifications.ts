@@ -2,6 +2,7 @@ import type { z } from 'zod';
 import type { DbOrTx } from '../db.js';
 import { parseInput, withInputErrors } from '../errors.js';
 import { callFunction } from '../rpc.js';
+import { purgeInBatches } from './batches.js';
 import type { NotificationKind, QuotaLimit } from '../schema/enums.js';
 import {
   ackNotificationInput,
@@ -87,18 +88,13 @@ export async function purgeNotifications(
   input: { olderThanDays: number; undeliveredOlderThanDays?: number; batchSize?: number },
 ): Promise<number> {
   const v = parseInput(purgeNotificationsInput, input);
-  let total = 0;
-  for (;;) {
-    const deleted = await withInputErrors(() =>
-      callFunction(db, 'purge_notifications', {
-        p_older_than: `${v.olderThanDays} days`,
-        p_batch_size: v.batchSize,
-        p_undelivered_older_than: v.undeliveredOlderThanDays === undefined ? undefined : `${v.undeliveredOlderThanDays} days`,
-      }),
-    );
-    total += deleted;
-    if (deleted < v.batchSize) return total;
-  }
+  return purgeInBatches(v.batchSize, () =>
+    callFunction(db, 'purge_notifications', {
+      p_older_than: `${v.olderThanDays} days`,
+      p_batch_size: v.batchSize,
+      p_undelivered_older_than: v.undeliveredOlderThanDays === undefined ? undefined : `${v.undeliveredOlderThanDays} days`,
+    }),
+  );
 }
 
 export interface NotificationWorkerOptions extends ClaimNotificationsInput {

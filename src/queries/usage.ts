@@ -1,6 +1,7 @@
 import type { DbOrTx } from '../db.js';
 import { parseInput, withInputErrors } from '../errors.js';
 import { callFunction } from '../rpc.js';
+import { purgeInBatches } from './batches.js';
 import type { AgentMode, CostSource } from '../schema/enums.js';
 import {
   monthlyUsageInput,
@@ -164,12 +165,7 @@ export async function getMonthlyUsage(db: DbOrTx, input: { userId: string; month
  */
 export async function purgeUsageEvents(db: DbOrTx, input: { olderThanDays: number; batchSize?: number }): Promise<number> {
   const v = parseInput(purgeUsageInput, input);
-  let total = 0;
-  for (;;) {
-    const deleted = await withInputErrors(() =>
-      callFunction(db, 'purge_usage_events', { p_older_than: `${v.olderThanDays} days`, p_batch_size: v.batchSize }),
-    );
-    total += deleted;
-    if (deleted < v.batchSize) return total;
-  }
+  return purgeInBatches(v.batchSize, () =>
+    callFunction(db, 'purge_usage_events', { p_older_than: `${v.olderThanDays} days`, p_batch_size: v.batchSize }),
+  );
 }
