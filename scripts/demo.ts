@@ -41,7 +41,7 @@ import {
   type ProviderUsage,
 } from '../src/adapters/index.js';
 import { priceCatalog, syncPrices } from '../src/pricing/index.js';
-import { connect, signUpLocal } from '../src/local/index.js';
+import { connect, connectionLabel, signUpLocal } from '../src/local/index.js';
 import { runMigrations } from '../src/migrate.js';
 import type { RecordUsageInput } from '../src/validation/usage.js';
 
@@ -123,8 +123,7 @@ async function prepare(connection: Connection): Promise<void> {
   console.log('users are, what every AI request cost, what the agent did in each session, and');
   console.log('how much of their quota each user has left, with each user seeing only their own.');
 
-  const where =
-    connection.kind === 'pglite' ? `embedded PGlite (${process.env.PGLITE_DATA_DIR ?? '.data/pglite'})` : 'DATABASE_URL';
+  const where = connectionLabel(connection);
   const applied = await runMigrations(connection);
   console.log(`\nDatabase: ${where}; ${applied.length === 0 ? 'schema up to date' : `applied ${applied.length} migrations`}.`);
   const [removed] = await queryRows<{ n: number }>(

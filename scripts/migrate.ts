@@ -1,11 +1,11 @@
 // npm run db:migrate: applies pending migrations to DATABASE_URL when set,
 // otherwise to the embedded PGlite database in .data/pglite (made to look like
 // a Supabase project first). Prints what it applied; a second run applies nothing.
-import { connect } from '../src/local/index.js';
+import { connect, connectionLabel } from '../src/local/index.js';
 import { runMigrations } from '../src/migrate.js';
 
 const connection = await connect();
-const where = connection.kind === 'pglite' ? `embedded PGlite (${process.env.PGLITE_DATA_DIR ?? '.data/pglite'})` : 'DATABASE_URL';
+const where = connectionLabel(connection);
 try {
   const applied = await runMigrations(connection);
   if (applied.length === 0) {

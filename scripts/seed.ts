@@ -6,7 +6,7 @@
 // adds nothing.
 import { readFileSync } from 'node:fs';
 import { asService } from '../src/index.js';
-import { connect } from '../src/local/index.js';
+import { connect, connectionLabel } from '../src/local/index.js';
 import { runMigrations } from '../src/migrate.js';
 import { catalogFromLiteLLM, priceCatalog, syncPrices, type PriceCatalog } from '../src/pricing/index.js';
 
@@ -29,7 +29,7 @@ if (litellm) {
 }
 
 const connection = await connect();
-const where = connection.kind === 'pglite' ? `embedded PGlite (${process.env.PGLITE_DATA_DIR ?? '.data/pglite'})` : 'DATABASE_URL';
+const where = connectionLabel(connection);
 try {
   await runMigrations(connection);
   for (const catalog of catalogs) {

@@ -12,3 +12,8 @@ export async function connect(env: NodeJS.ProcessEnv = process.env): Promise<Con
   if (env.DATABASE_URL) return connectUrl(env.DATABASE_URL);
   return openPglite({ dataDir: env.PGLITE_DATA_DIR ?? defaultDataDir });
 }
+
+/** What a local script says it is working on: the embedded database's folder, or DATABASE_URL. */
+export function connectionLabel(connection: Connection, env: NodeJS.ProcessEnv = process.env): string {
+  return connection.kind === 'pglite' ? `embedded PGlite (${env.PGLITE_DATA_DIR ?? '.data/pglite'})` : 'DATABASE_URL';
+}

@@ -6,7 +6,7 @@
 export { openPglite } from './pglite.js';
 export type { PgliteOptions } from './pglite.js';
 export { startContainer } from './container.js';
-export { connect, defaultDataDir } from './connect.js';
+export { connect, connectionLabel, defaultDataDir } from './connect.js';
 export { signUpLocal } from './auth.js';
 export type { SignUpInput } from './auth.js';
 export { applySupabaseEmulation, supabaseEmulationStatements } from './supabaseEmulation.js';
