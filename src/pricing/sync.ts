@@ -190,8 +190,8 @@ export async function syncPrices(db: DbOrTx, catalog: PriceCatalog): Promise<Syn
         existing.set(key, list);
       }
 
-      let inserted = 0;
       let unchanged = 0;
+      const added: (typeof modelPrices.$inferInsert)[] = [];
       for (const s of schedules.values()) {
         const list = existing.get(scheduleKey(s)) ?? [];
         const inForce = list
@@ -207,18 +207,13 @@ export async function syncPrices(db: DbOrTx, catalog: PriceCatalog): Promise<Syn
             `${s.provider}/${s.model} (${s.serviceTier}) already has other prices from ${s.effectiveFrom.toISOString()}: recorded prices are never rewritten, give the new prices a later date`,
           );
         }
-        await tx.insert(modelPrices).values(
-          s.rows.map((r) => ({
-            provider: s.provider,
-            model: s.model,
-            serviceTier: s.serviceTier,
-            effectiveFrom: s.effectiveFrom,
-            source: v.version,
-            ...r,
-          })),
-        );
-        inserted += s.rows.length;
+        for (const r of s.rows) {
+          added.push({ provider: s.provider, model: s.model, serviceTier: s.serviceTier, effectiveFrom: s.effectiveFrom, source: v.version, ...r });
+        }
       }
+      // One statement for every added row.
+      if (added.length > 0) await tx.insert(modelPrices).values(added);
+      const inserted = added.length;
       return { inserted, unchanged, providersAdded };
     }),
   );
