@@ -5,3 +5,4 @@ export * from './aiUsage.js';
 export * from './agentSessions.js';
 export * from './quotas.js';
 export * from './notifications.js';
+export * from './organisations.js';

@@ -175,6 +175,11 @@ export const aiUsageEvents = pgTable(
     // Run on the user's own provider key: its cost is recorded but counts
     // against no cost budget (the daily totals keep it apart, byok_cost_usd).
     byok: boolean().notNull().default(false),
+    // The organisation the request was made for: its usage counts against
+    // the organisation's budget and the member's cap there, not the user's
+    // personal quota. No foreign key, as for the price: the log outlives
+    // what it names, and an insert on the hot path checks nothing it need not.
+    organisationId: uuid(),
   },
   (t) => [
     // Idempotency: one event per user and key; also serves the user foreign key.

@@ -69,3 +69,11 @@ export const quotaLimit = pgEnum('quota_limit', quotaLimits);
 export const notificationKinds = ['threshold_reached', 'limit_refused'] as const;
 export type NotificationKind = (typeof notificationKinds)[number];
 export const notificationKind = pgEnum('notification_kind', notificationKinds);
+
+/**
+ * A member's role in an organisation: owners and admins manage members,
+ * invitations and caps; owners alone make or remove owners.
+ */
+export const organisationRoles = ['owner', 'admin', 'member'] as const;
+export type OrganisationRole = (typeof organisationRoles)[number];
+export const organisationRole = pgEnum('organisation_role', organisationRoles);

@@ -7,4 +7,5 @@ export * from './agentSessions.js';
 export * from './quotas.js';
 export * from './aiUsage.js';
 export * from './notifications.js';
+export * from './organisations.js';
 export * from './relations.js';

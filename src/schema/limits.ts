@@ -96,6 +96,23 @@ export const limits = {
   notificationErrorLength: 2_000,
   /** The youngest delivered notifications purge_notifications removes, in days. */
   notificationPurgeMinDays: 1,
+  /** Characters of an organisation's name. */
+  organisationNameLength: 100,
+  /** Characters of an invited email address. */
+  emailLength: 320,
+  /** How long an invitation may stay open, in seconds (a minute to 30 days). */
+  invitationTtlMinSeconds: 60,
+  invitationTtlMaxSeconds: 2_592_000,
+  /** Open invitations of one organisation. */
+  openInvitationsMax: 1_000,
+  /** Per-minute rate limits: requests and tokens. */
+  requestsPerMinuteMax: 10_000_000,
+  tokensPerMinuteMax: 100_000_000_000,
+  /** Model patterns of a tier's allow-list, and the characters of one. */
+  allowedModelsMax: 200,
+  modelPatternLength: 200,
+  /** Characters of a grant's reason. */
+  grantReasonLength: 500,
 } as const;
 
 /** What a refusal says after "field: ". */
@@ -129,6 +146,11 @@ export const messages = {
   claimBatch: `must be between 1 and ${limits.notificationClaimBatchMax}`,
   visibility: `must be between ${limits.notificationVisibilityMinSeconds} second and ${limits.notificationVisibilityMaxSeconds} seconds`,
   notificationPurgeAge: `must be at least ${limits.notificationPurgeMinDays} day`,
+  organisationName: `must be 1 to ${limits.organisationNameLength} characters`,
+  email: `must be an email address of at most ${limits.emailLength} characters`,
+  invitationTtl: 'must be between 1 minute and 30 days',
+  memberCap: `must be empty or between 0 and the organisation's limit`,
+  grantReason: `must be 1 to ${limits.grantReasonLength} characters`,
   requestsPerTotalRow: `more than ${limits.requestsPerTotalRow} requests in one total: record them under another model or day`,
 } as const;
 

@@ -17,6 +17,7 @@ import { timestamps, timestamptz, usd } from './columns.js';
 import { limits } from './limits.js';
 import { reservationStatus } from './enums.js';
 import { profiles } from './profiles.js';
+import { organisations } from './organisations.js';
 
 // Monthly cost limits are whole cents or finer.
 const usdLimit = () => numeric({ precision: 14, scale: 4 });
@@ -60,6 +61,16 @@ export const quotaTiers = pgTable(
     maxPartsBytes: integer().notNull().default(1_048_576),
     maxMetadataBytes: integer().notNull().default(16_384),
     maxToolCallsPerMessage: integer().notNull().default(256),
+    // Per-minute rate limits of each user of the tier (and of each
+    // organisation of the tier, unless it overrides them); null is none.
+    requestsPerMinute: integer(),
+    tokensPerMinute: bigint({ mode: 'number' }),
+    // Which models the tier may use: patterns of `provider/model` with `*`
+    // for any characters ('anthropic/claude-*-haiku-*', 'openai/*'); null
+    // allows every model. Local models (ollama and the like) are allowed
+    // whatever the list says unless allow_local_models is false.
+    allowedModels: text().array(),
+    allowLocalModels: boolean().notNull().default(true),
     ...timestamps,
   },
   (t) => [
@@ -87,6 +98,20 @@ export const quotaTiers = pgTable(
         and max_tool_calls_per_message between 0 and ${limits.tierToolCallsPerMessageMax}`),
     ),
     check('quota_tiers_soft_limit_range', sql`${t.softLimitPercent} between 1 and 100`),
+    check(
+      'quota_tiers_rate_limits_range',
+      sql.raw(`requests_per_minute between 1 and ${limits.requestsPerMinuteMax}
+        and tokens_per_minute between 1 and ${limits.tokensPerMinuteMax}`),
+    ),
+    check(
+      'quota_tiers_allowed_models_valid',
+      sql.raw(`cardinality(allowed_models) <= ${limits.allowedModelsMax}
+        and coalesce(array_ndims(allowed_models), 1) = 1
+        and array_position(allowed_models, null) is null
+        and (cardinality(allowed_models) = 0
+          or (cardinality(allowed_models) = cardinality(string_to_array(array_to_string(allowed_models, ' '), ' '))
+            and array_to_string(allowed_models, ' ') ~ '^[a-z0-9*][^[:space:]]{0,${limits.modelPatternLength - 1}}( [a-z0-9*][^[:space:]]{0,${limits.modelPatternLength - 1}})*$'))`),
+    ),
     // At most alertPercentsMax whole percentages 1-100, no nulls, one dimension (order and repeats do not matter).
     check(
       'quota_tiers_alert_percents_valid',
@@ -179,6 +204,8 @@ export const quotaReservations = pgTable(
     expiresAt: timestamptz().notNull(),
     // When it was settled, released or expired.
     resolvedAt: timestamptz(),
+    // The organisation whose budget it holds; null for personal quota.
+    organisationId: uuid().references(() => organisations.id, { onDelete: 'cascade' }),
   },
   (t) => [
     // A retried reservation returns the first; also serves the foreign key.
@@ -187,6 +214,10 @@ export const quotaReservations = pgTable(
     index('quota_reservations_active_idx')
       .on(t.userId, t.expiresAt)
       .where(sql`${t.status} = 'active'`),
+    // An organisation's budget check sums its active reservations.
+    index('quota_reservations_organisation_active_idx')
+      .on(t.organisationId, t.expiresAt)
+      .where(sql`${t.status} = 'active' and ${t.organisationId} is not null`),
     // No CHECK constraints: reservations are written only by reserve_quota,
     // record_usage, release_quota and expire_quota_reservations (no API role
     // may write them, migration 0014), which keep the rules: a key of 1-200
@@ -242,3 +273,87 @@ export const quotaAlertHeadroom = pgTable(
 ).enableRLS();
 
 export type QuotaAlertHeadroom = typeof quotaAlertHeadroom.$inferSelect;
+
+/**
+ * A tier's monthly token cap on a model or family of models: the tokens of
+ * every model that matches `model_pattern` (`provider/model`, `*` for any
+ * characters) count together. Checked by reserve_quota against the
+ * subject's recorded use of the period (the user's, or the organisation's).
+ */
+export const tierModelLimits = pgTable(
+  'tier_model_limits',
+  {
+    tierId: text()
+      .notNull()
+      .references(() => quotaTiers.id, { onDelete: 'cascade', onUpdate: 'cascade' }),
+    modelPattern: text().notNull(),
+    monthlyTokenLimit: bigint({ mode: 'number' }).notNull(),
+    ...timestamps,
+  },
+  (t) => [
+    primaryKey({ name: 'tier_model_limits_pkey', columns: [t.tierId, t.modelPattern] }),
+    check('tier_model_limits_pattern_format', sql.raw(`model_pattern ~ '^[a-z0-9*][^[:space:]]*/[^[:space:]]+$' and char_length(model_pattern) <= ${limits.modelPatternLength}`)),
+    check('tier_model_limits_limit_range', sql.raw(`monthly_token_limit between 0 and ${limits.monthlyTokenLimit}`)),
+  ],
+).enableRLS();
+
+export type TierModelLimit = typeof tierModelLimits.$inferSelect;
+
+/**
+ * Per-minute rate-limit state of a user or an organisation (the subject's
+ * id): the theoretical arrival time of the next request and of the next
+ * token (GCRA). A subject is within its limit while that time is at most a
+ * minute ahead of now: the burst is one minute's worth. Written only by
+ * reserve_quota, under the subject's quota lock; a time in the past is the
+ * same as no row. No foreign key: the subject is one of two tables.
+ */
+export const rateLimitState = pgTable('rate_limit_state', {
+  subjectId: uuid().primaryKey(),
+  requestsAt: timestamptz().notNull(),
+  tokensAt: timestamptz().notNull(),
+}).enableRLS();
+
+export type RateLimitState = typeof rateLimitState.$inferSelect;
+
+/**
+ * A time-bound allowance on top of a user's or an organisation's monthly
+ * limits: a promotion, support credit or trial extension, in tokens and/or
+ * USD. While active (from starts_at until expires_at, unless voided) it adds
+ * to the allowance of the quota period; use beyond the base limit draws on
+ * the active grants, highest priority first, then the one expiring first.
+ * Created and voided only by service_role; every change is audited.
+ */
+export const quotaGrants = pgTable(
+  'quota_grants',
+  {
+    id: uuid()
+      .primaryKey()
+      .default(sql`private.uuid_v7()`),
+    userId: uuid().references(() => profiles.id, { onDelete: 'cascade' }),
+    organisationId: uuid().references(() => organisations.id, { onDelete: 'cascade' }),
+    tokens: bigint({ mode: 'number' }),
+    costUsd: numeric({ precision: 14, scale: 4 }),
+    priority: smallint().notNull().default(0),
+    reason: text().notNull(),
+    startsAt: timestamptz().notNull().defaultNow(),
+    expiresAt: timestamptz().notNull(),
+    voidedAt: timestamptz(),
+    createdAt: timestamptz().notNull().defaultNow(),
+  },
+  (t) => [
+    index('quota_grants_user_idx').on(t.userId, t.expiresAt).where(sql`${t.userId} is not null`),
+    index('quota_grants_organisation_idx').on(t.organisationId, t.expiresAt).where(sql`${t.organisationId} is not null`),
+    check('quota_grants_one_subject', sql`num_nonnulls(${t.userId}, ${t.organisationId}) = 1`),
+    check(
+      'quota_grants_amounts',
+      sql.raw(`num_nonnulls(tokens, cost_usd) >= 1
+        and tokens between 0 and ${limits.monthlyTokenLimit}
+        and cost_usd between 0 and ${limits.monthlyCostLimitUsd}`),
+    ),
+    check('quota_grants_priority_range', sql`${t.priority} between -1000 and 1000`),
+    check('quota_grants_reason_length', sql.raw(`char_length(btrim(reason)) between 1 and ${limits.grantReasonLength}`)),
+    check('quota_grants_window', sql`${t.expiresAt} > ${t.startsAt} and ${t.startsAt} > '-infinity' and ${t.expiresAt} < 'infinity'`),
+  ],
+).enableRLS();
+
+export type QuotaGrant = typeof quotaGrants.$inferSelect;

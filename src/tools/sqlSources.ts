@@ -23,7 +23,7 @@ export const sqlRoot = join(repoRoot, 'src', 'sql');
 export const stateFile = join(repoRoot, 'drizzle', 'meta', '_sql_sources.json');
 
 /** The domains, in the order their units are applied (the same domains as src/schema). */
-export const domains = ['shared', 'profiles', 'quotas', 'notifications', 'aiUsage', 'agentSessions'] as const;
+export const domains = ['shared', 'profiles', 'quotas', 'organisations', 'notifications', 'aiUsage', 'agentSessions'] as const;
 
 /** An object a unit creates that must be dropped when no unit declares it any more. */
 export interface SqlObject {

@@ -141,19 +141,62 @@ begin
     user_id, session_id, idempotency_key, provider, model, agent_mode, kind, adjusts_event_id,
     input_tokens, output_tokens, cached_input_tokens, cache_write_tokens, reasoning_tokens,
     cost_usd, cost_source, status, occurred_at,
-    cache_write_1h_tokens, web_search_requests, tool_requests, service_tier, byok)
+    cache_write_1h_tokens, web_search_requests, tool_requests, service_tier, byok, organisation_id)
   values (
     v_request.user_id, v_request.session_id, p_idempotency_key, v_request.provider, v_request.model,
     v_request.agent_mode, 'adjustment', p_event_id,
     p_input_tokens, p_output_tokens, p_cached_input_tokens, p_cache_write_tokens, p_reasoning_tokens,
     p_cost_usd, 'given', v_request.status, v_request.occurred_at,
-    p_cache_write_1h_tokens, p_web_search_requests, p_tool_requests, v_request.service_tier, v_request.byok)
+    p_cache_write_1h_tokens, p_web_search_requests, p_tool_requests, v_request.service_tier, v_request.byok, v_request.organisation_id)
   returning ev.id, ev.total_tokens, ev.cost_usd into v_id, v_total, cost_usd;
 
   -- The request's own daily row (same day, same bucket), so that no row
   -- goes below zero; requests recorded before buckets followed event ids may
   -- sit in another bucket: then the fullest row of their day takes it. It
-  -- counts no new request.
+  -- counts no new request. A request of an organisation is corrected in the
+  -- organisation's rows and the member's instead.
+  if v_request.organisation_id is not null then
+    select d.bucket into v_bucket
+    from public.organisation_usage_daily d
+    where d.organisation_id = v_request.organisation_id and d.date = date_trunc('day', v_request.occurred_at, 'UTC')
+      and d.provider = v_request.provider and d.model = v_request.model and d.agent_mode = v_request.agent_mode
+    order by (d.bucket = p_event_id % 8) desc, d.total_tokens desc
+    limit 1;
+    insert into public.organisation_usage_daily as d (
+      organisation_id, date, provider, model, agent_mode, bucket,
+      input_tokens, output_tokens, cached_input_tokens, cache_write_tokens, reasoning_tokens, total_tokens, cost_usd, byok_cost_usd)
+    values (
+      v_request.organisation_id, date_trunc('day', v_request.occurred_at, 'UTC'), v_request.provider, v_request.model,
+      v_request.agent_mode, coalesce(v_bucket, (p_event_id % 8)::smallint),
+      p_input_tokens, p_output_tokens, p_cached_input_tokens, p_cache_write_tokens, p_reasoning_tokens, v_total, p_cost_usd,
+      case when v_request.byok then p_cost_usd else 0 end)
+    on conflict (organisation_id, date, provider, model, agent_mode, bucket) do update set
+      input_tokens = d.input_tokens + excluded.input_tokens,
+      output_tokens = d.output_tokens + excluded.output_tokens,
+      cached_input_tokens = d.cached_input_tokens + excluded.cached_input_tokens,
+      cache_write_tokens = d.cache_write_tokens + excluded.cache_write_tokens,
+      reasoning_tokens = d.reasoning_tokens + excluded.reasoning_tokens,
+      total_tokens = d.total_tokens + excluded.total_tokens,
+      cost_usd = d.cost_usd + excluded.cost_usd,
+      byok_cost_usd = d.byok_cost_usd + excluded.byok_cost_usd,
+      updated_at = now();
+    select d.bucket into v_bucket
+    from public.organisation_member_usage_daily d
+    where d.organisation_id = v_request.organisation_id and d.user_id = v_request.user_id
+      and d.date = date_trunc('day', v_request.occurred_at, 'UTC')
+    order by (d.bucket = p_event_id % 8) desc, d.total_tokens desc
+    limit 1;
+    insert into public.organisation_member_usage_daily as d (
+      organisation_id, user_id, date, bucket, total_tokens, cost_usd, byok_cost_usd)
+    values (
+      v_request.organisation_id, v_request.user_id, date_trunc('day', v_request.occurred_at, 'UTC'),
+      coalesce(v_bucket, (p_event_id % 8)::smallint), v_total, p_cost_usd, case when v_request.byok then p_cost_usd else 0 end)
+    on conflict (organisation_id, user_id, date, bucket) do update set
+      total_tokens = d.total_tokens + excluded.total_tokens,
+      cost_usd = d.cost_usd + excluded.cost_usd,
+      byok_cost_usd = d.byok_cost_usd + excluded.byok_cost_usd,
+      updated_at = now();
+  else
   select d.bucket into v_bucket
   from public.ai_usage_daily d
   where d.user_id = v_request.user_id and d.date = date_trunc('day', v_request.occurred_at, 'UTC')
@@ -182,6 +225,7 @@ begin
     tool_requests = d.tool_requests + excluded.tool_requests,
     byok_cost_usd = d.byok_cost_usd + excluded.byok_cost_usd,
     updated_at = now();
+  end if;
 
   update public.agent_sessions ss set
     input_tokens = ss.input_tokens + p_input_tokens + p_cached_input_tokens + p_cache_write_tokens,
@@ -209,6 +253,11 @@ begin
   -- Quota alerts, as in record_usage: a correction that adds usage can reach
   -- a threshold; one that removes usage leaves more headroom. It counts no
   -- request. A correction of a request of another day always counts exactly.
+  -- Personal usage only.
+  if v_request.organisation_id is not null then
+    return query select v_id, false, v_total, cost_usd;
+    return;
+  end if;
   begin
     update public.quota_alert_headroom h set
       tokens_left = h.tokens_left - v_total,

@@ -39,6 +39,12 @@
 -- The model name is normalised first (trimmed, lower case, without the
 -- provider's own prefix), as normalizeModel does in TypeScript.
 --
+-- A request made for an organisation (p_organisation_id; the user must be a
+-- member) is totalled in the organisation's daily rows and the member's,
+-- instead of the user's personal ones: it counts against the organisation's
+-- budget and the member's cap there, not the personal quota, and takes no
+-- part in the personal quota alerts. The event keeps the organisation.
+--
 -- A request on the user's own provider key (p_byok) is recorded with its
 -- cost, which its daily total also keeps as byok_cost_usd: quotas count no
 -- BYOK cost.
@@ -71,7 +77,8 @@ create or replace function public.record_usage(
   p_web_search_requests integer default 0,
   p_tool_requests integer default 0,
   p_service_tier public.service_tier default 'standard',
-  p_byok boolean default false)
+  p_byok boolean default false,
+  p_organisation_id uuid default null)
 returns table (event_id bigint, duplicate boolean, cost_usd numeric, cost_source public.cost_source, total_tokens bigint)
 language plpgsql
 set search_path = pg_catalog, pg_temp
@@ -226,18 +233,21 @@ begin
       order by m.effective_from desc, m.min_context_tokens desc
       limit 1) mp on p_cost_usd is null and not pr.is_local
     where pr.id = p_provider
+      and (p_organisation_id is null
+           or exists (select 1 from public.organisation_members om
+                      where om.organisation_id = p_organisation_id and om.user_id = p_user_id))
   ),
   e as (
     insert into public.ai_usage_events as ev (
       user_id, session_id, message_id, reservation_id, idempotency_key, provider, model, agent_mode,
       input_tokens, output_tokens, cached_input_tokens, cache_write_tokens, reasoning_tokens,
       cost_usd, cost_source, price_id, latency_ms, status, error_code, occurred_at,
-      cache_write_1h_tokens, web_search_requests, tool_requests, service_tier, byok)
+      cache_write_1h_tokens, web_search_requests, tool_requests, service_tier, byok, organisation_id)
     select
       p_user_id, p_session_id, p_message_id, p_reservation_id, p_idempotency_key, p_provider, v_model, p_agent_mode,
       p_input_tokens, p_output_tokens, p_cached_input_tokens, p_cache_write_tokens, p_reasoning_tokens,
       p.cost, p.source, p.price_id, p_latency_ms, p_status, p_error_code, v_at,
-      p_cache_write_1h_tokens, p_web_search_requests, p_tool_requests, p_service_tier, p_byok
+      p_cache_write_1h_tokens, p_web_search_requests, p_tool_requests, p_service_tier, p_byok, p_organisation_id
     from p
     on conflict (user_id, idempotency_key) do nothing
     returning ev.id, ev.total_tokens, ev.cost_usd, ev.cost_source
@@ -257,6 +267,7 @@ begin
       p_cache_write_1h_tokens, p_web_search_requests, p_tool_requests,
       case when p_byok then coalesce(e.cost_usd, 0) else 0 end
     from e
+    where p_organisation_id is null
     on conflict (user_id, date, provider, model, agent_mode, bucket) do update set
       request_count = d.request_count + 1,
       success_count = d.success_count + excluded.success_count,
@@ -275,6 +286,52 @@ begin
       cache_write_1h_tokens = d.cache_write_1h_tokens + excluded.cache_write_1h_tokens,
       web_search_requests = d.web_search_requests + excluded.web_search_requests,
       tool_requests = d.tool_requests + excluded.tool_requests,
+      byok_cost_usd = d.byok_cost_usd + excluded.byok_cost_usd,
+      updated_at = now()
+    returning d.request_count
+  ),
+  -- An organisation's request: its daily total and the member's.
+  od as (
+    insert into public.organisation_usage_daily as d (
+      organisation_id, date, provider, model, agent_mode, bucket,
+      request_count, success_count, error_count, cancelled_count, unpriced_count,
+      input_tokens, output_tokens, cached_input_tokens, cache_write_tokens, reasoning_tokens, total_tokens,
+      cost_usd, byok_cost_usd)
+    select p_organisation_id, date_trunc('day', v_at, 'UTC'), p_provider, v_model, p_agent_mode, (e.id % 8)::smallint,
+      1, (p_status = 'success')::int, (p_status = 'error')::int, (p_status = 'cancelled')::int,
+      (e.cost_source = 'unpriced')::int,
+      p_input_tokens, p_output_tokens, p_cached_input_tokens, p_cache_write_tokens, p_reasoning_tokens, e.total_tokens,
+      coalesce(e.cost_usd, 0), case when p_byok then coalesce(e.cost_usd, 0) else 0 end
+    from e
+    where p_organisation_id is not null
+    on conflict (organisation_id, date, provider, model, agent_mode, bucket) do update set
+      request_count = d.request_count + 1,
+      success_count = d.success_count + excluded.success_count,
+      error_count = d.error_count + excluded.error_count,
+      cancelled_count = d.cancelled_count + excluded.cancelled_count,
+      unpriced_count = d.unpriced_count + excluded.unpriced_count,
+      input_tokens = d.input_tokens + excluded.input_tokens,
+      output_tokens = d.output_tokens + excluded.output_tokens,
+      cached_input_tokens = d.cached_input_tokens + excluded.cached_input_tokens,
+      cache_write_tokens = d.cache_write_tokens + excluded.cache_write_tokens,
+      reasoning_tokens = d.reasoning_tokens + excluded.reasoning_tokens,
+      total_tokens = d.total_tokens + excluded.total_tokens,
+      cost_usd = d.cost_usd + excluded.cost_usd,
+      byok_cost_usd = d.byok_cost_usd + excluded.byok_cost_usd,
+      updated_at = now()
+    returning d.request_count
+  ),
+  md as (
+    insert into public.organisation_member_usage_daily as d (
+      organisation_id, user_id, date, bucket, request_count, total_tokens, cost_usd, byok_cost_usd)
+    select p_organisation_id, p_user_id, date_trunc('day', v_at, 'UTC'), (e.id % 8)::smallint,
+      1, e.total_tokens, coalesce(e.cost_usd, 0), case when p_byok then coalesce(e.cost_usd, 0) else 0 end
+    from e
+    where p_organisation_id is not null
+    on conflict (organisation_id, user_id, date, bucket) do update set
+      request_count = d.request_count + 1,
+      total_tokens = d.total_tokens + excluded.total_tokens,
+      cost_usd = d.cost_usd + excluded.cost_usd,
       byok_cost_usd = d.byok_cost_usd + excluded.byok_cost_usd,
       updated_at = now()
     returning d.request_count
@@ -300,12 +357,12 @@ begin
       and exists (select 1 from e)
     returning rr.id
   )
-  -- d has one row for the event, s and r at most one each (joined, not
-  -- aggregated: an aggregate is more to build for every call).
+  -- d, or od and md, have one row for the event, s and r at most one each
+  -- (joined, not aggregated: an aggregate is more to build for every call).
   select e.id, e.total_tokens, e.cost_usd, e.cost_source, (s.request_count is not null)::int, (r.id is not null)::int,
-         d.request_count, s.request_count
+         greatest(d.request_count, od.request_count, md.request_count), s.request_count
     into event_id, total_tokens, cost_usd, cost_source, v_sessions, v_reservations, v_day_requests, v_session_requests
-  from e cross join d left join s on true left join r on true;
+  from e left join d on true left join od on true left join md on true left join s on true left join r on true;
 
   if event_id is null then
     if not exists (select 1 from public.profiles pf where pf.id = p_user_id) then
@@ -313,6 +370,10 @@ begin
     end if;
     if not exists (select 1 from public.ai_providers pr where pr.id = p_provider) then
       perform private.bad_input('provider', format('unknown provider %L (add it to ai_providers)', p_provider));
+    end if;
+    if p_organisation_id is not null and not exists (select 1 from public.organisation_members om
+        where om.organisation_id = p_organisation_id and om.user_id = p_user_id) then
+      perform private.bad_input('organisation_id', 'is not an organisation of this user', '23503');
     end if;
     -- A retry: hand back the first event, count nothing again. Requests and
     -- corrections share the user's keys; a correction's key buys no request.
@@ -365,6 +426,11 @@ begin
   -- write. When it does not fit (or the row is of another day, or missing),
   -- the attempt is undone, so that no row of the user stays locked by it, and
   -- private.quota_alert_check counts exactly and writes the notifications due.
+  if p_organisation_id is not null then
+    duplicate := false;
+    return next;
+    return;
+  end if;
   begin
     update public.quota_alert_headroom h set
       tokens_left = h.tokens_left - total_tokens,
@@ -385,9 +451,9 @@ begin
 end;
 $$;
 
-comment on function public.record_usage(uuid, text, text, text, public.agent_mode, bigint, bigint, bigint, bigint, bigint, public.usage_status, numeric, integer, uuid, bigint, uuid, text, timestamp with time zone, bigint, integer, integer, public.service_tier, boolean) is
+comment on function public.record_usage(uuid, text, text, text, public.agent_mode, bigint, bigint, bigint, bigint, bigint, public.usage_status, numeric, integer, uuid, bigint, uuid, text, timestamp with time zone, bigint, integer, integer, public.service_tier, boolean, uuid) is
   'Records one AI request: the event, its daily total, the session figures and the settled reservation, in one transaction. A retried idempotency key returns the first event.';
 
-revoke all on function public.record_usage(uuid, text, text, text, public.agent_mode, bigint, bigint, bigint, bigint, bigint, public.usage_status, numeric, integer, uuid, bigint, uuid, text, timestamp with time zone, bigint, integer, integer, public.service_tier, boolean) from public, anon, authenticated, service_role;
+revoke all on function public.record_usage(uuid, text, text, text, public.agent_mode, bigint, bigint, bigint, bigint, bigint, public.usage_status, numeric, integer, uuid, bigint, uuid, text, timestamp with time zone, bigint, integer, integer, public.service_tier, boolean, uuid) from public, anon, authenticated, service_role;
 
-grant execute on function public.record_usage(uuid, text, text, text, public.agent_mode, bigint, bigint, bigint, bigint, bigint, public.usage_status, numeric, integer, uuid, bigint, uuid, text, timestamp with time zone, bigint, integer, integer, public.service_tier, boolean) to service_role;
+grant execute on function public.record_usage(uuid, text, text, text, public.agent_mode, bigint, bigint, bigint, bigint, bigint, public.usage_status, numeric, integer, uuid, bigint, uuid, text, timestamp with time zone, bigint, integer, integer, public.service_tier, boolean, uuid) to service_role;

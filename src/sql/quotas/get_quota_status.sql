@@ -1,6 +1,11 @@
 -- Quota status for the current period: limits, used, reserved, remaining,
--- percentages and soft/hard flags. Reads only the period's daily rows and the
--- user's active reservations, so it costs the same whatever the history.
+-- percentages and soft/hard flags. Reads only the period's daily rows, the
+-- user's active reservations and grants, so it costs the same whatever the
+-- history. Personal figures only: usage and holds for an organisation count
+-- against the organisation (get_organisation_quota_status). The limits are
+-- the user's own; grant_tokens and grant_cost_usd are what the user's active
+-- grants add to them, and what remains, the percentages and the flags count
+-- the limit plus the grants.
 -- Runs with the caller's rights: a user gets their own row and nothing for
 -- anybody else (RLS), service_role any user's. plpgsql so that its plans are
 -- kept between calls (a SQL function with its own search_path is planned anew
@@ -12,7 +17,8 @@ returns table (
   monthly_token_limit bigint, tokens_used bigint, tokens_reserved bigint, tokens_remaining bigint, tokens_percent numeric,
   monthly_cost_limit_usd numeric, cost_used_usd numeric, cost_reserved_usd numeric, cost_remaining_usd numeric, cost_percent numeric,
   daily_request_limit integer, requests_today bigint, requests_reserved bigint, requests_remaining bigint,
-  soft_limit_percent smallint, soft_limit_reached boolean, hard_limit_reached boolean)
+  soft_limit_percent smallint, soft_limit_reached boolean, hard_limit_reached boolean,
+  grant_tokens bigint, grant_cost_usd numeric)
 language plpgsql
 stable
 set search_path = pg_catalog, pg_temp
@@ -36,6 +42,10 @@ declare
   v_held_tokens numeric;
   v_held_cost numeric;
   v_held_requests numeric;
+  v_grant_tokens numeric;
+  v_grant_cost numeric;
+  v_token_allowance numeric;
+  v_cost_allowance numeric;
 begin
   select * into q from public.user_quotas uq where uq.user_id = p_user_id;
   if not found then
@@ -53,25 +63,32 @@ begin
   select coalesce(sum(r.estimated_tokens), 0), coalesce(sum(r.estimated_cost_usd), 0), count(*)
     into v_held_tokens, v_held_cost, v_held_requests
   from public.quota_reservations r
-  where r.user_id = p_user_id and r.status = 'active' and r.expires_at > now();
+  where r.user_id = p_user_id and r.status = 'active' and r.expires_at > now() and r.organisation_id is null;
+
+  select coalesce(sum(g.tokens), 0), coalesce(sum(g.cost_usd), 0) into v_grant_tokens, v_grant_cost
+  from public.quota_grants g
+  where g.user_id = p_user_id and g.expires_at > now() and g.starts_at <= now() and g.voided_at is null;
+  v_token_allowance := q.monthly_token_limit + v_grant_tokens;
+  v_cost_allowance := q.monthly_cost_limit_usd + v_grant_cost;
 
   return query select
     q.user_id, q.tier_id, v_start, ((v_start at time zone 'UTC') + interval '1 month') at time zone 'UTC',
     q.monthly_token_limit, least(v_tokens, v_max)::bigint, least(v_held_tokens, v_max)::bigint,
-    greatest(q.monthly_token_limit - v_tokens - v_held_tokens, 0)::bigint,
-    case when q.monthly_token_limit > 0 then round(100.0 * (v_tokens + v_held_tokens) / q.monthly_token_limit, 2) else 100 end,
+    least(greatest(v_token_allowance - v_tokens - v_held_tokens, 0), v_max)::bigint,
+    case when v_token_allowance > 0 then round(100.0 * (v_tokens + v_held_tokens) / v_token_allowance, 2) else 100 end,
     q.monthly_cost_limit_usd, v_cost, v_held_cost,
-    greatest(q.monthly_cost_limit_usd - v_cost - v_held_cost, 0),
-    case when q.monthly_cost_limit_usd > 0 then round(100.0 * (v_cost + v_held_cost) / q.monthly_cost_limit_usd, 2) else 100 end,
+    greatest(v_cost_allowance - v_cost - v_held_cost, 0),
+    case when v_cost_allowance > 0 then round(100.0 * (v_cost + v_held_cost) / v_cost_allowance, 2) else 100 end,
     q.daily_request_limit, least(v_requests, v_max)::bigint, least(v_held_requests, v_max)::bigint,
     greatest(q.daily_request_limit - v_requests - v_held_requests, 0)::bigint,
     q.soft_limit_percent,
-    (v_tokens + v_held_tokens) * 100 >= q.monthly_token_limit::numeric * q.soft_limit_percent
-      or (v_cost + v_held_cost) * 100 >= q.monthly_cost_limit_usd * q.soft_limit_percent
+    (v_tokens + v_held_tokens) * 100 >= v_token_allowance * q.soft_limit_percent
+      or (v_cost + v_held_cost) * 100 >= v_cost_allowance * q.soft_limit_percent
       or (v_requests + v_held_requests) * 100 >= q.daily_request_limit::numeric * q.soft_limit_percent,
-    v_tokens + v_held_tokens >= q.monthly_token_limit
-      or v_cost + v_held_cost >= q.monthly_cost_limit_usd
-      or v_requests + v_held_requests >= q.daily_request_limit;
+    v_tokens + v_held_tokens >= v_token_allowance
+      or v_cost + v_held_cost >= v_cost_allowance
+      or v_requests + v_held_requests >= q.daily_request_limit,
+    least(v_grant_tokens, v_max)::bigint, v_grant_cost;
 end;
 $$;
 
