@@ -3,6 +3,7 @@
 --   src/sql/quotas/get_quota_status.sql
 --   src/sql/quotas/rate_limit_step.sql
 --   src/sql/quotas/reserve_quota.sql
+--   src/sql/organisations/api.sql
 --   src/sql/organisations/audit.sql
 --   src/sql/organisations/create_organisation.sql
 --   src/sql/organisations/invitations.sql
@@ -485,6 +486,212 @@ revoke all on function public.reserve_quota(uuid, text, bigint, numeric, interva
 --> statement-breakpoint
 grant execute on function public.reserve_quota(uuid, text, bigint, numeric, interval, uuid, text, text) to service_role;
 --> statement-breakpoint
+-- src/sql/organisations/api.sql
+-- The organisation functions of the API. Each runs with the caller's rights
+-- and hands the call to its namesake in the private schema (not exposed by
+-- the API), which checks who the signed-in caller is in the organisation and
+-- writes with its owner's rights. No SECURITY DEFINER function is
+-- executable through the API (Supabase's linter).
+
+create or replace function public.create_organisation(p_name text)
+returns uuid
+language plpgsql
+security invoker
+set search_path = pg_catalog, pg_temp
+as $$
+begin
+  return private.create_organisation(p_name);
+end;
+$$;
+--> statement-breakpoint
+comment on function public.create_organisation(text) is
+  'Creates an organisation with the signed-in user as its owner; returns its id.';
+--> statement-breakpoint
+revoke all on function public.create_organisation(text) from public, anon, authenticated, service_role;
+--> statement-breakpoint
+grant execute on function public.create_organisation(text) to authenticated;
+--> statement-breakpoint
+create or replace function public.invite_member(
+  p_organisation_id uuid,
+  p_email text,
+  p_role public.organisation_role default 'member',
+  p_ttl interval default interval '7 days')
+returns table (invitation_id uuid, token text, expires_at timestamptz)
+language plpgsql
+security invoker
+set search_path = pg_catalog, pg_temp
+as $$
+begin
+  return query select * from private.invite_member(p_organisation_id, p_email, p_role, p_ttl);
+end;
+$$;
+--> statement-breakpoint
+comment on function public.invite_member(uuid, text, public.organisation_role, interval) is
+  'Invites an email address to the organisation (owners and admins); returns the token, shown only this once.';
+--> statement-breakpoint
+revoke all on function public.invite_member(uuid, text, public.organisation_role, interval) from public, anon, authenticated, service_role;
+--> statement-breakpoint
+grant execute on function public.invite_member(uuid, text, public.organisation_role, interval) to authenticated;
+--> statement-breakpoint
+create or replace function public.accept_invitation(p_token text)
+returns uuid
+language plpgsql
+security invoker
+set search_path = pg_catalog, pg_temp
+as $$
+begin
+  return private.accept_invitation(p_token);
+end;
+$$;
+--> statement-breakpoint
+comment on function public.accept_invitation(text) is
+  'Joins the signed-in user to the organisation of an open invitation sent to their verified email; returns the organisation.';
+--> statement-breakpoint
+revoke all on function public.accept_invitation(text) from public, anon, authenticated, service_role;
+--> statement-breakpoint
+grant execute on function public.accept_invitation(text) to authenticated;
+--> statement-breakpoint
+create or replace function public.revoke_invitation(p_invitation_id uuid)
+returns boolean
+language plpgsql
+security invoker
+set search_path = pg_catalog, pg_temp
+as $$
+begin
+  return private.revoke_invitation(p_invitation_id);
+end;
+$$;
+--> statement-breakpoint
+comment on function public.revoke_invitation(uuid) is
+  'Revokes an open invitation (owners and admins); false when it was already accepted or revoked.';
+--> statement-breakpoint
+revoke all on function public.revoke_invitation(uuid) from public, anon, authenticated, service_role;
+--> statement-breakpoint
+grant execute on function public.revoke_invitation(uuid) to authenticated;
+--> statement-breakpoint
+create or replace function public.set_member_role(p_organisation_id uuid, p_user_id uuid, p_role public.organisation_role)
+returns boolean
+language plpgsql
+security invoker
+set search_path = pg_catalog, pg_temp
+as $$
+begin
+  return private.set_member_role(p_organisation_id, p_user_id, p_role);
+end;
+$$;
+--> statement-breakpoint
+comment on function public.set_member_role(uuid, uuid, public.organisation_role) is
+  'Changes another member''s role (owners and admins; owners alone touch owners); false when it was already that role.';
+--> statement-breakpoint
+revoke all on function public.set_member_role(uuid, uuid, public.organisation_role) from public, anon, authenticated, service_role;
+--> statement-breakpoint
+grant execute on function public.set_member_role(uuid, uuid, public.organisation_role) to authenticated;
+--> statement-breakpoint
+create or replace function public.set_member_caps(p_organisation_id uuid, p_user_id uuid,
+  p_monthly_tokens bigint default null, p_monthly_cost_usd numeric default null)
+returns boolean
+language plpgsql
+security invoker
+set search_path = pg_catalog, pg_temp
+as $$
+begin
+  return private.set_member_caps(p_organisation_id, p_user_id, p_monthly_tokens, p_monthly_cost_usd);
+end;
+$$;
+--> statement-breakpoint
+comment on function public.set_member_caps(uuid, uuid, bigint, numeric) is
+  'Sets a member''s monthly caps in the organisation (owners and admins); null means the organisation''s default.';
+--> statement-breakpoint
+revoke all on function public.set_member_caps(uuid, uuid, bigint, numeric) from public, anon, authenticated, service_role;
+--> statement-breakpoint
+grant execute on function public.set_member_caps(uuid, uuid, bigint, numeric) to authenticated;
+--> statement-breakpoint
+create or replace function public.set_default_member_caps(p_organisation_id uuid,
+  p_monthly_tokens bigint default null, p_monthly_cost_usd numeric default null)
+returns boolean
+language plpgsql
+security invoker
+set search_path = pg_catalog, pg_temp
+as $$
+begin
+  return private.set_default_member_caps(p_organisation_id, p_monthly_tokens, p_monthly_cost_usd);
+end;
+$$;
+--> statement-breakpoint
+comment on function public.set_default_member_caps(uuid, bigint, numeric) is
+  'Sets the default monthly caps of the organisation''s members (owners and admins); null is no cap.';
+--> statement-breakpoint
+revoke all on function public.set_default_member_caps(uuid, bigint, numeric) from public, anon, authenticated, service_role;
+--> statement-breakpoint
+grant execute on function public.set_default_member_caps(uuid, bigint, numeric) to authenticated;
+--> statement-breakpoint
+create or replace function public.remove_member(p_organisation_id uuid, p_user_id uuid)
+returns boolean
+language plpgsql
+security invoker
+set search_path = pg_catalog, pg_temp
+as $$
+begin
+  return private.remove_member(p_organisation_id, p_user_id);
+end;
+$$;
+--> statement-breakpoint
+comment on function public.remove_member(uuid, uuid) is
+  'Removes a member (owners and admins; only owners remove owners) or the caller themselves; the last owner stays.';
+--> statement-breakpoint
+revoke all on function public.remove_member(uuid, uuid) from public, anon, authenticated, service_role;
+--> statement-breakpoint
+grant execute on function public.remove_member(uuid, uuid) to authenticated;
+--> statement-breakpoint
+create or replace function public.get_organisation_quota_status(p_organisation_id uuid, p_user_id uuid default auth.uid())
+returns table (
+  organisation_id uuid, tier_id text, period_start timestamptz, period_end timestamptz,
+  monthly_token_limit bigint, grant_tokens bigint, tokens_used bigint, tokens_reserved bigint, tokens_remaining bigint,
+  monthly_cost_limit_usd numeric, grant_cost_usd numeric, cost_used_usd numeric, cost_reserved_usd numeric, cost_remaining_usd numeric,
+  daily_request_limit integer, requests_today bigint, requests_reserved bigint, requests_remaining bigint,
+  soft_limit_percent smallint, soft_limit_reached boolean, hard_limit_reached boolean,
+  member_user_id uuid, member_role public.organisation_role,
+  member_token_cap bigint, member_tokens_used bigint, member_tokens_reserved bigint, member_tokens_remaining bigint,
+  member_cost_cap_usd numeric, member_cost_used_usd numeric, member_cost_reserved_usd numeric, member_cost_remaining_usd numeric,
+  requests_per_minute integer, tokens_per_minute bigint)
+language plpgsql
+stable
+security invoker
+set search_path = pg_catalog, pg_temp
+as $$
+begin
+  return query select * from private.get_organisation_quota_status(p_organisation_id, p_user_id);
+end;
+$$;
+--> statement-breakpoint
+comment on function public.get_organisation_quota_status(uuid, uuid) is
+  'An organisation''s quota for the current period and a member''s share: members their own, owners and admins any member''s.';
+--> statement-breakpoint
+revoke all on function public.get_organisation_quota_status(uuid, uuid) from public, anon, authenticated, service_role;
+--> statement-breakpoint
+grant execute on function public.get_organisation_quota_status(uuid, uuid) to authenticated, service_role;
+--> statement-breakpoint
+create or replace function public.get_grant_balances(p_user_id uuid default auth.uid(), p_organisation_id uuid default null)
+returns table (
+  grant_id uuid, priority smallint, reason text, starts_at timestamptz, expires_at timestamptz,
+  tokens bigint, tokens_remaining bigint, cost_usd numeric, cost_remaining_usd numeric)
+language plpgsql
+stable
+security invoker
+set search_path = pg_catalog, pg_temp
+as $$
+begin
+  return query select * from private.get_grant_balances(p_user_id, p_organisation_id);
+end;
+$$;
+--> statement-breakpoint
+comment on function public.get_grant_balances(uuid, uuid) is
+  'The active grants of a user (or of an organisation) with what is left of each this period.';
+--> statement-breakpoint
+revoke all on function public.get_grant_balances(uuid, uuid) from public, anon, authenticated, service_role;
+--> statement-breakpoint
+grant execute on function public.get_grant_balances(uuid, uuid) to authenticated, service_role;
+--> statement-breakpoint
 -- src/sql/organisations/audit.sql
 -- Every change of organisations, memberships, invitations, grants and the
 -- tiers' model caps goes to the audit log, written by the database: the row
@@ -547,7 +754,7 @@ create or replace trigger tier_model_limits_set_updated_at before update on publ
 -- A new organisation, on the `team` tier, with the signed-in caller as its
 -- first owner. Returns its id.
 
-create or replace function public.create_organisation(p_name text)
+create or replace function private.create_organisation(p_name text)
 returns uuid
 language plpgsql
 security definer
@@ -569,12 +776,12 @@ begin
 end;
 $$;
 --> statement-breakpoint
-comment on function public.create_organisation(text) is
+comment on function private.create_organisation(text) is
   'Creates an organisation with the signed-in user as its owner; returns its id.';
 --> statement-breakpoint
-revoke all on function public.create_organisation(text) from public, anon, authenticated, service_role;
+revoke all on function private.create_organisation(text) from public, anon, authenticated, service_role;
 --> statement-breakpoint
-grant execute on function public.create_organisation(text) to authenticated;
+grant execute on function private.create_organisation(text) to authenticated;
 --> statement-breakpoint
 -- src/sql/organisations/invitations.sql
 -- Invitations: an owner or admin invites an email address as a role (an
@@ -582,7 +789,7 @@ grant execute on function public.create_organisation(text) to authenticated;
 -- SHA-256 is kept; whoever signs in with that verified email accepts it,
 -- once, before it expires.
 
-create or replace function public.invite_member(
+create or replace function private.invite_member(
   p_organisation_id uuid,
   p_email text,
   p_role public.organisation_role default 'member',
@@ -626,14 +833,14 @@ begin
 end;
 $$;
 --> statement-breakpoint
-comment on function public.invite_member(uuid, text, public.organisation_role, interval) is
+comment on function private.invite_member(uuid, text, public.organisation_role, interval) is
   'Invites an email address to the organisation (owners and admins); returns the token, shown only this once.';
 --> statement-breakpoint
-revoke all on function public.invite_member(uuid, text, public.organisation_role, interval) from public, anon, authenticated, service_role;
+revoke all on function private.invite_member(uuid, text, public.organisation_role, interval) from public, anon, authenticated, service_role;
 --> statement-breakpoint
-grant execute on function public.invite_member(uuid, text, public.organisation_role, interval) to authenticated;
+grant execute on function private.invite_member(uuid, text, public.organisation_role, interval) to authenticated;
 --> statement-breakpoint
-create or replace function public.accept_invitation(p_token text)
+create or replace function private.accept_invitation(p_token text)
 returns uuid
 language plpgsql
 security definer
@@ -680,14 +887,14 @@ begin
 end;
 $$;
 --> statement-breakpoint
-comment on function public.accept_invitation(text) is
+comment on function private.accept_invitation(text) is
   'Joins the signed-in user to the organisation of an open invitation sent to their verified email; returns the organisation.';
 --> statement-breakpoint
-revoke all on function public.accept_invitation(text) from public, anon, authenticated, service_role;
+revoke all on function private.accept_invitation(text) from public, anon, authenticated, service_role;
 --> statement-breakpoint
-grant execute on function public.accept_invitation(text) to authenticated;
+grant execute on function private.accept_invitation(text) to authenticated;
 --> statement-breakpoint
-create or replace function public.revoke_invitation(p_invitation_id uuid)
+create or replace function private.revoke_invitation(p_invitation_id uuid)
 returns boolean
 language plpgsql
 security definer
@@ -707,12 +914,12 @@ begin
 end;
 $$;
 --> statement-breakpoint
-comment on function public.revoke_invitation(uuid) is
+comment on function private.revoke_invitation(uuid) is
   'Revokes an open invitation (owners and admins); false when it was already accepted or revoked.';
 --> statement-breakpoint
-revoke all on function public.revoke_invitation(uuid) from public, anon, authenticated, service_role;
+revoke all on function private.revoke_invitation(uuid) from public, anon, authenticated, service_role;
 --> statement-breakpoint
-grant execute on function public.revoke_invitation(uuid) to authenticated;
+grant execute on function private.revoke_invitation(uuid) to authenticated;
 --> statement-breakpoint
 -- src/sql/organisations/members.sql
 -- Managing members, as the signed-in user. Owners and admins change roles
@@ -721,7 +928,7 @@ grant execute on function public.revoke_invitation(uuid) to authenticated;
 -- owner is kept by a trigger (organisation_keeps_an_owner.sql), whoever
 -- writes.
 
-create or replace function public.set_member_role(p_organisation_id uuid, p_user_id uuid, p_role public.organisation_role)
+create or replace function private.set_member_role(p_organisation_id uuid, p_user_id uuid, p_role public.organisation_role)
 returns boolean
 language plpgsql
 security definer
@@ -751,12 +958,12 @@ begin
 end;
 $$;
 --> statement-breakpoint
-comment on function public.set_member_role(uuid, uuid, public.organisation_role) is
+comment on function private.set_member_role(uuid, uuid, public.organisation_role) is
   'Changes another member''s role (owners and admins; owners alone touch owners); false when it was already that role.';
 --> statement-breakpoint
-revoke all on function public.set_member_role(uuid, uuid, public.organisation_role) from public, anon, authenticated, service_role;
+revoke all on function private.set_member_role(uuid, uuid, public.organisation_role) from public, anon, authenticated, service_role;
 --> statement-breakpoint
-grant execute on function public.set_member_role(uuid, uuid, public.organisation_role) to authenticated;
+grant execute on function private.set_member_role(uuid, uuid, public.organisation_role) to authenticated;
 --> statement-breakpoint
 -- A cap must fit in the organisation's budget: at most its effective limit.
 create or replace function private.check_member_caps(p_organisation_id uuid, p_tokens bigint, p_cost_usd numeric)
@@ -789,7 +996,8 @@ comment on function private.check_member_caps(uuid, bigint, numeric) is
 revoke all on function private.check_member_caps(uuid, bigint, numeric) from public, anon, authenticated, service_role;
 --> statement-breakpoint
 -- One member's caps (null: the organisation's default).
-create or replace function public.set_member_caps(p_organisation_id uuid, p_user_id uuid, p_monthly_tokens bigint, p_monthly_cost_usd numeric)
+create or replace function private.set_member_caps(p_organisation_id uuid, p_user_id uuid,
+  p_monthly_tokens bigint default null, p_monthly_cost_usd numeric default null)
 returns boolean
 language plpgsql
 security definer
@@ -797,6 +1005,7 @@ set search_path = pg_catalog, pg_temp
 as $$
 begin
   perform private.require_organisation_role(p_organisation_id, '{owner,admin}');
+  if p_user_id is null then perform private.bad_input('user_id', 'is required'); end if;
   perform private.check_member_caps(p_organisation_id, p_monthly_tokens, p_monthly_cost_usd);
   update public.organisation_members m
   set token_cap_override = p_monthly_tokens, cost_cap_usd_override = p_monthly_cost_usd
@@ -808,15 +1017,16 @@ begin
 end;
 $$;
 --> statement-breakpoint
-comment on function public.set_member_caps(uuid, uuid, bigint, numeric) is
+comment on function private.set_member_caps(uuid, uuid, bigint, numeric) is
   'Sets a member''s monthly caps in the organisation (owners and admins); null means the organisation''s default.';
 --> statement-breakpoint
-revoke all on function public.set_member_caps(uuid, uuid, bigint, numeric) from public, anon, authenticated, service_role;
+revoke all on function private.set_member_caps(uuid, uuid, bigint, numeric) from public, anon, authenticated, service_role;
 --> statement-breakpoint
-grant execute on function public.set_member_caps(uuid, uuid, bigint, numeric) to authenticated;
+grant execute on function private.set_member_caps(uuid, uuid, bigint, numeric) to authenticated;
 --> statement-breakpoint
 -- The default caps of every member without caps of their own (null: none).
-create or replace function public.set_default_member_caps(p_organisation_id uuid, p_monthly_tokens bigint, p_monthly_cost_usd numeric)
+create or replace function private.set_default_member_caps(p_organisation_id uuid,
+  p_monthly_tokens bigint default null, p_monthly_cost_usd numeric default null)
 returns boolean
 language plpgsql
 security definer
@@ -831,16 +1041,16 @@ begin
 end;
 $$;
 --> statement-breakpoint
-comment on function public.set_default_member_caps(uuid, bigint, numeric) is
+comment on function private.set_default_member_caps(uuid, bigint, numeric) is
   'Sets the default monthly caps of the organisation''s members (owners and admins); null is no cap.';
 --> statement-breakpoint
-revoke all on function public.set_default_member_caps(uuid, bigint, numeric) from public, anon, authenticated, service_role;
+revoke all on function private.set_default_member_caps(uuid, bigint, numeric) from public, anon, authenticated, service_role;
 --> statement-breakpoint
-grant execute on function public.set_default_member_caps(uuid, bigint, numeric) to authenticated;
+grant execute on function private.set_default_member_caps(uuid, bigint, numeric) to authenticated;
 --> statement-breakpoint
 -- Removes a member (owners and admins; an admin not an owner), or the caller
 -- themselves (leaving). True when a membership ended.
-create or replace function public.remove_member(p_organisation_id uuid, p_user_id uuid)
+create or replace function private.remove_member(p_organisation_id uuid, p_user_id uuid)
 returns boolean
 language plpgsql
 security definer
@@ -867,12 +1077,12 @@ begin
 end;
 $$;
 --> statement-breakpoint
-comment on function public.remove_member(uuid, uuid) is
+comment on function private.remove_member(uuid, uuid) is
   'Removes a member (owners and admins; only owners remove owners) or the caller themselves; the last owner stays.';
 --> statement-breakpoint
-revoke all on function public.remove_member(uuid, uuid) from public, anon, authenticated, service_role;
+revoke all on function private.remove_member(uuid, uuid) from public, anon, authenticated, service_role;
 --> statement-breakpoint
-grant execute on function public.remove_member(uuid, uuid) to authenticated;
+grant execute on function private.remove_member(uuid, uuid) to authenticated;
 --> statement-breakpoint
 -- src/sql/organisations/membership.sql
 -- Who the signed-in user is in organisations, for the policies of the
@@ -1099,7 +1309,7 @@ revoke all on function private.organisation_quota(uuid, uuid) from public, anon,
 -- The API's view of it: a member reads their organisation's figures and
 -- their own share; owners and admins any member's; service_role anybody's.
 -- Nothing for anybody else.
-create or replace function public.get_organisation_quota_status(p_organisation_id uuid, p_user_id uuid default auth.uid())
+create or replace function private.get_organisation_quota_status(p_organisation_id uuid, p_user_id uuid default auth.uid())
 returns table (
   organisation_id uuid, tier_id text, period_start timestamptz, period_end timestamptz,
   monthly_token_limit bigint, grant_tokens bigint, tokens_used bigint, tokens_reserved bigint, tokens_remaining bigint,
@@ -1135,19 +1345,19 @@ begin
 end;
 $$;
 --> statement-breakpoint
-comment on function public.get_organisation_quota_status(uuid, uuid) is
+comment on function private.get_organisation_quota_status(uuid, uuid) is
   'An organisation''s quota for the current period and a member''s share: members their own, owners and admins any member''s.';
 --> statement-breakpoint
-revoke all on function public.get_organisation_quota_status(uuid, uuid) from public, anon, authenticated, service_role;
+revoke all on function private.get_organisation_quota_status(uuid, uuid) from public, anon, authenticated, service_role;
 --> statement-breakpoint
-grant execute on function public.get_organisation_quota_status(uuid, uuid) to authenticated, service_role;
+grant execute on function private.get_organisation_quota_status(uuid, uuid) to authenticated, service_role;
 --> statement-breakpoint
 -- Each active grant of a user (personal) or an organisation, with what is
 -- left of it: use beyond the base limit of the period, holds included,
 -- draws on the grants highest priority first, then the one expiring first.
 -- Users read their own; owners and admins their organisation's;
 -- service_role any.
-create or replace function public.get_grant_balances(p_user_id uuid default auth.uid(), p_organisation_id uuid default null)
+create or replace function private.get_grant_balances(p_user_id uuid default auth.uid(), p_organisation_id uuid default null)
 returns table (
   grant_id uuid, priority smallint, reason text, starts_at timestamptz, expires_at timestamptz,
   tokens bigint, tokens_remaining bigint, cost_usd numeric, cost_remaining_usd numeric)
@@ -1201,12 +1411,12 @@ begin
 end;
 $$;
 --> statement-breakpoint
-comment on function public.get_grant_balances(uuid, uuid) is
+comment on function private.get_grant_balances(uuid, uuid) is
   'The active grants of a user (or of an organisation) with what is left of each this period.';
 --> statement-breakpoint
-revoke all on function public.get_grant_balances(uuid, uuid) from public, anon, authenticated, service_role;
+revoke all on function private.get_grant_balances(uuid, uuid) from public, anon, authenticated, service_role;
 --> statement-breakpoint
-grant execute on function public.get_grant_balances(uuid, uuid) to authenticated, service_role;
+grant execute on function private.get_grant_balances(uuid, uuid) to authenticated, service_role;
 --> statement-breakpoint
 -- src/sql/aiUsage/record_adjustment.sql
 -- Corrects a recorded request. The raw log is append-only, so a correction
@@ -2014,10 +2224,10 @@ grant select on table public.tier_model_limits to authenticated;
 --> statement-breakpoint
 grant select, insert, update, delete on table public.tier_model_limits to service_role;
 --> statement-breakpoint
--- Written only by reserve_quota.
+-- Written only by reserve_quota; users read their own (RLS).
 revoke all on table public.rate_limit_state from public, anon, authenticated, service_role;
 --> statement-breakpoint
-grant select on table public.rate_limit_state to service_role;
+grant select on table public.rate_limit_state to authenticated, service_role;
 --> statement-breakpoint
 -- src/sql/quotas/reference_data.sql
 -- The free tier every new user starts on, and the anonymous tier of

@@ -18,7 +18,22 @@ export type { PgError } from './errors.js';
 export { recordUsage, recordAdjustment, getMonthlyUsage, purgeUsageEvents } from './queries/usage.js';
 export type { RecordedUsage, RecordedAdjustment, MonthlyUsageRow } from './queries/usage.js';
 export { getQuotaStatus, reserveQuota, releaseQuota, expireReservations } from './queries/quotas.js';
-export type { QuotaStatus, Reservation } from './queries/quotas.js';
+export type { QuotaStatus, Reservation, RefusalReason } from './queries/quotas.js';
+export {
+  createOrganisation,
+  inviteMember,
+  acceptInvitation,
+  revokeInvitation,
+  setMemberRole,
+  setMemberCaps,
+  setDefaultMemberCaps,
+  removeMember,
+  getOrganisationQuotaStatus,
+  getGrantBalances,
+  createGrant,
+  voidGrant,
+} from './queries/organisations.js';
+export type { Invitation, OrganisationQuotaStatus, GrantBalance } from './queries/organisations.js';
 export {
   startSession,
   appendMessage,

@@ -220,6 +220,9 @@ describe('callFunction', () => {
       p_estimated_tokens: number;
       p_estimated_cost_usd?: string;
       p_ttl?: string;
+      p_organisation_id?: string;
+      p_provider?: string;
+      p_model?: string;
     }>();
     callFunction(db, 'get_monthly_usage');
     callFunction(db, 'expire_quota_reservations');
@@ -239,6 +242,7 @@ describe('callFunction', () => {
         tokens_remaining: number;
         cost_remaining_usd: string;
         requests_remaining: number;
+        retry_after_ms: number | null;
       }[]
     >();
     expectTypeOf<RpcResult<'get_quota_status'>[number]['period_start']>().toEqualTypeOf<Date>();

@@ -7,8 +7,8 @@ import {
   organisations,
   organisationUsageDaily,
 } from '../schema/organisations.js';
-import { quotaGrants, tierModelLimits } from '../schema/quotas.js';
-import { ownedBy, signedInMayRead } from './factories.js';
+import { quotaGrants, rateLimitState, tierModelLimits } from '../schema/quotas.js';
+import { ownedBy, ownerMayRead, signedInMayRead } from './factories.js';
 import { authenticatedRole, currentUserId } from './roles.js';
 
 // Organisations are read through membership: the signed-in user's
@@ -67,5 +67,6 @@ export const quotaGrantsRead = pgPolicy('users read their own grants, owners and
 // The tiers' model caps are reference data, like the tiers.
 export const tierModelLimitsRead = signedInMayRead('signed-in users read the model limits of tiers', tierModelLimits);
 
-// rate_limit_state has no policy: no API role but service_role (which
-// bypasses RLS) may read it, and reserve_quota alone writes it.
+// A user reads their own per-minute state (when their next request fits);
+// an organisation's is read by service_role only. reserve_quota writes it.
+export const rateLimitStateOwnerRead = ownerMayRead('users read their own rate-limit state', rateLimitState, rateLimitState.subjectId);

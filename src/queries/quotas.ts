@@ -27,6 +27,9 @@ export interface QuotaStatus {
   softLimitReached: boolean;
   /** Some limit is used up: further reservations are refused. */
   hardLimitReached: boolean;
+  /** What the user's active grants add to the monthly limits (remaining, percentages and flags count them). */
+  grantTokens: number;
+  grantCostUsd: string;
 }
 
 /**
@@ -59,8 +62,28 @@ export async function getQuotaStatus(db: DbOrTx, input: { userId: string }): Pro
     softLimitPercent: r.soft_limit_percent,
     softLimitReached: r.soft_limit_reached,
     hardLimitReached: r.hard_limit_reached,
+    grantTokens: r.grant_tokens,
+    grantCostUsd: r.grant_cost_usd,
   };
 }
+
+/** Why reserve_quota refused: the limit that did, or a spent key. */
+export type RefusalReason =
+  | 'monthly_token_limit'
+  | 'monthly_cost_limit_usd'
+  | 'daily_request_limit'
+  | 'organisation_token_limit'
+  | 'organisation_cost_limit_usd'
+  | 'organisation_daily_request_limit'
+  | 'member_token_cap'
+  | 'member_cost_cap_usd'
+  | 'model_not_allowed'
+  | 'model_token_limit'
+  | 'requests_per_minute'
+  | 'tokens_per_minute'
+  | 'organisation_requests_per_minute'
+  | 'organisation_tokens_per_minute'
+  | 'key_already_used';
 
 export type Reservation =
   | { granted: true; reservationId: string; expiresAt: Date; duplicate: boolean; tokensRemaining: number; costRemainingUsd: string; requestsRemaining: number }
@@ -71,15 +94,21 @@ export type Reservation =
        * reservation was already settled, released or expired, and a key never
        * buys a second request (`reservationId` names that reservation).
        */
-      reason: 'monthly_token_limit' | 'monthly_cost_limit_usd' | 'daily_request_limit' | 'key_already_used';
+      reason: RefusalReason;
       reservationId?: string;
+      /** For a per-minute limit: when a retry may be granted, in milliseconds (absent when it never fits). */
+      retryAfterMs?: number;
       tokensRemaining: number;
       costRemainingUsd: string;
       requestsRemaining: number;
     };
 
 /**
- * Holds quota before an AI request. Refusal is an answer, not an error:
+ * Holds quota before an AI request: against the user's personal quota, or
+ * with `organisationId` against the organisation's budget and the member's
+ * cap there; with `provider` and `model` the tier's model rules apply; the
+ * per-minute limits of the user's tier and the organisation always do.
+ * Refusal is an answer, not an error:
  * branch on `granted`. Concurrent reservations of one user never grant more
  * than the limit together. A retry with the same key returns the first while
  * it holds; once it was settled, released or expired the key is refused
@@ -96,6 +125,9 @@ export async function reserveQuota(db: DbOrTx, input: ReserveQuotaInput): Promis
       p_estimated_tokens: v.estimatedTokens,
       p_estimated_cost_usd: v.estimatedCostUsd,
       p_ttl: `${v.ttlSeconds} seconds`,
+      p_organisation_id: v.organisationId,
+      p_provider: v.provider,
+      p_model: v.model,
     }),
   );
   if (!r) throw new Error('reserve_quota returned no row');
@@ -113,6 +145,7 @@ export async function reserveQuota(db: DbOrTx, input: ReserveQuotaInput): Promis
   if (reason === 'key_already_used' && r.reservation_id !== null) {
     return { granted: false, reason, reservationId: r.reservation_id, ...figures };
   }
+  if (r.retry_after_ms !== null) return { granted: false, reason, retryAfterMs: r.retry_after_ms, ...figures };
   return { granted: false, reason, ...figures };
 }
 

@@ -56,6 +56,7 @@ export async function recordUsage(db: DbOrTx, input: RecordUsageInput): Promise<
       p_tool_requests: v.toolRequests,
       p_service_tier: v.serviceTier,
       p_byok: v.byok,
+      p_organisation_id: v.organisationId,
     }),
   );
   if (!row) throw new Error('record_usage returned no row');

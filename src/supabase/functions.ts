@@ -25,6 +25,11 @@ export interface RpcFunctionSpec {
  * same change as its migration.
  */
 export const rpcFunctionSpecs = {
+  accept_invitation: {
+    args: { p_token: 'text' },
+    returns: 'uuid',
+    executableBy: ['authenticated'],
+  },
   ack_notification: {
     args: { p_id: 'bigint', p_claim_id: 'uuid' },
     returns: 'boolean',
@@ -41,6 +46,11 @@ export const rpcFunctionSpecs = {
     returns: 'integer',
     executableBy: ['service_role'],
   },
+  create_organisation: {
+    args: { p_name: 'text' },
+    returns: 'uuid',
+    executableBy: ['authenticated'],
+  },
   expire_quota_reservations: {
     args: {},
     returns: 'integer',
@@ -51,17 +61,35 @@ export const rpcFunctionSpecs = {
     returns: 'boolean',
     executableBy: ['service_role'],
   },
+  get_grant_balances: {
+    args: { p_user_id: 'uuid', p_organisation_id: 'uuid' },
+    optional: ['p_user_id', 'p_organisation_id'],
+    returns: 'TABLE(grant_id uuid, priority smallint, reason text, starts_at timestamp with time zone, expires_at timestamp with time zone, tokens bigint, tokens_remaining bigint, cost_usd numeric, cost_remaining_usd numeric)',
+    executableBy: ['authenticated', 'service_role'],
+  },
   get_monthly_usage: {
     args: { p_user_id: 'uuid', p_month: 'date' },
     optional: ['p_user_id', 'p_month'],
     returns: 'TABLE(provider text, model text, agent_mode agent_mode, request_count bigint, success_count bigint, error_count bigint, cancelled_count bigint, unpriced_count bigint, input_tokens bigint, output_tokens bigint, cached_input_tokens bigint, cache_write_tokens bigint, reasoning_tokens bigint, total_tokens bigint, cost_usd numeric, cache_write_1h_tokens bigint, web_search_requests bigint, tool_requests bigint, byok_cost_usd numeric)',
     executableBy: ['authenticated', 'service_role'],
   },
+  get_organisation_quota_status: {
+    args: { p_organisation_id: 'uuid', p_user_id: 'uuid' },
+    optional: ['p_user_id'],
+    returns: 'TABLE(organisation_id uuid, tier_id text, period_start timestamp with time zone, period_end timestamp with time zone, monthly_token_limit bigint, grant_tokens bigint, tokens_used bigint, tokens_reserved bigint, tokens_remaining bigint, monthly_cost_limit_usd numeric, grant_cost_usd numeric, cost_used_usd numeric, cost_reserved_usd numeric, cost_remaining_usd numeric, daily_request_limit integer, requests_today bigint, requests_reserved bigint, requests_remaining bigint, soft_limit_percent smallint, soft_limit_reached boolean, hard_limit_reached boolean, member_user_id uuid, member_role organisation_role, member_token_cap bigint, member_tokens_used bigint, member_tokens_reserved bigint, member_tokens_remaining bigint, member_cost_cap_usd numeric, member_cost_used_usd numeric, member_cost_reserved_usd numeric, member_cost_remaining_usd numeric, requests_per_minute integer, tokens_per_minute bigint)',
+    executableBy: ['authenticated', 'service_role'],
+  },
   get_quota_status: {
     args: { p_user_id: 'uuid' },
     optional: ['p_user_id'],
-    returns: 'TABLE(user_id uuid, tier_id text, period_start timestamp with time zone, period_end timestamp with time zone, monthly_token_limit bigint, tokens_used bigint, tokens_reserved bigint, tokens_remaining bigint, tokens_percent numeric, monthly_cost_limit_usd numeric, cost_used_usd numeric, cost_reserved_usd numeric, cost_remaining_usd numeric, cost_percent numeric, daily_request_limit integer, requests_today bigint, requests_reserved bigint, requests_remaining bigint, soft_limit_percent smallint, soft_limit_reached boolean, hard_limit_reached boolean)',
+    returns: 'TABLE(user_id uuid, tier_id text, period_start timestamp with time zone, period_end timestamp with time zone, monthly_token_limit bigint, tokens_used bigint, tokens_reserved bigint, tokens_remaining bigint, tokens_percent numeric, monthly_cost_limit_usd numeric, cost_used_usd numeric, cost_reserved_usd numeric, cost_remaining_usd numeric, cost_percent numeric, daily_request_limit integer, requests_today bigint, requests_reserved bigint, requests_remaining bigint, soft_limit_percent smallint, soft_limit_reached boolean, hard_limit_reached boolean, grant_tokens bigint, grant_cost_usd numeric)',
     executableBy: ['authenticated', 'service_role'],
+  },
+  invite_member: {
+    args: { p_organisation_id: 'uuid', p_email: 'text', p_role: 'organisation_role', p_ttl: 'interval' },
+    optional: ['p_role', 'p_ttl'],
+    returns: 'TABLE(invitation_id uuid, token text, expires_at timestamp with time zone)',
+    executableBy: ['authenticated'],
   },
   purge_audit_log: {
     args: { p_older_than: 'interval' },
@@ -87,8 +115,8 @@ export const rpcFunctionSpecs = {
     executableBy: ['service_role'],
   },
   record_usage: {
-    args: { p_user_id: 'uuid', p_idempotency_key: 'text', p_provider: 'text', p_model: 'text', p_agent_mode: 'agent_mode', p_input_tokens: 'bigint', p_output_tokens: 'bigint', p_cached_input_tokens: 'bigint', p_cache_write_tokens: 'bigint', p_reasoning_tokens: 'bigint', p_status: 'usage_status', p_cost_usd: 'numeric', p_latency_ms: 'integer', p_session_id: 'uuid', p_message_id: 'bigint', p_reservation_id: 'uuid', p_error_code: 'text', p_occurred_at: 'timestamp with time zone', p_cache_write_1h_tokens: 'bigint', p_web_search_requests: 'integer', p_tool_requests: 'integer', p_service_tier: 'service_tier', p_byok: 'boolean' },
-    optional: ['p_input_tokens', 'p_output_tokens', 'p_cached_input_tokens', 'p_cache_write_tokens', 'p_reasoning_tokens', 'p_status', 'p_cost_usd', 'p_latency_ms', 'p_session_id', 'p_message_id', 'p_reservation_id', 'p_error_code', 'p_occurred_at', 'p_cache_write_1h_tokens', 'p_web_search_requests', 'p_tool_requests', 'p_service_tier', 'p_byok'],
+    args: { p_user_id: 'uuid', p_idempotency_key: 'text', p_provider: 'text', p_model: 'text', p_agent_mode: 'agent_mode', p_input_tokens: 'bigint', p_output_tokens: 'bigint', p_cached_input_tokens: 'bigint', p_cache_write_tokens: 'bigint', p_reasoning_tokens: 'bigint', p_status: 'usage_status', p_cost_usd: 'numeric', p_latency_ms: 'integer', p_session_id: 'uuid', p_message_id: 'bigint', p_reservation_id: 'uuid', p_error_code: 'text', p_occurred_at: 'timestamp with time zone', p_cache_write_1h_tokens: 'bigint', p_web_search_requests: 'integer', p_tool_requests: 'integer', p_service_tier: 'service_tier', p_byok: 'boolean', p_organisation_id: 'uuid' },
+    optional: ['p_input_tokens', 'p_output_tokens', 'p_cached_input_tokens', 'p_cache_write_tokens', 'p_reasoning_tokens', 'p_status', 'p_cost_usd', 'p_latency_ms', 'p_session_id', 'p_message_id', 'p_reservation_id', 'p_error_code', 'p_occurred_at', 'p_cache_write_1h_tokens', 'p_web_search_requests', 'p_tool_requests', 'p_service_tier', 'p_byok', 'p_organisation_id'],
     returns: 'TABLE(event_id bigint, duplicate boolean, cost_usd numeric, cost_source cost_source, total_tokens bigint)',
     executableBy: ['service_role'],
   },
@@ -97,16 +125,43 @@ export const rpcFunctionSpecs = {
     returns: 'boolean',
     executableBy: ['service_role'],
   },
+  remove_member: {
+    args: { p_organisation_id: 'uuid', p_user_id: 'uuid' },
+    returns: 'boolean',
+    executableBy: ['authenticated'],
+  },
   reserve_quota: {
-    args: { p_user_id: 'uuid', p_idempotency_key: 'text', p_estimated_tokens: 'bigint', p_estimated_cost_usd: 'numeric', p_ttl: 'interval' },
-    optional: ['p_estimated_cost_usd', 'p_ttl'],
-    returns: 'TABLE(granted boolean, reason text, reservation_id uuid, expires_at timestamp with time zone, tokens_remaining bigint, cost_remaining_usd numeric, requests_remaining bigint)',
+    args: { p_user_id: 'uuid', p_idempotency_key: 'text', p_estimated_tokens: 'bigint', p_estimated_cost_usd: 'numeric', p_ttl: 'interval', p_organisation_id: 'uuid', p_provider: 'text', p_model: 'text' },
+    optional: ['p_estimated_cost_usd', 'p_ttl', 'p_organisation_id', 'p_provider', 'p_model'],
+    returns: 'TABLE(granted boolean, reason text, reservation_id uuid, expires_at timestamp with time zone, tokens_remaining bigint, cost_remaining_usd numeric, requests_remaining bigint, retry_after_ms bigint)',
     executableBy: ['service_role'],
+  },
+  revoke_invitation: {
+    args: { p_invitation_id: 'uuid' },
+    returns: 'boolean',
+    executableBy: ['authenticated'],
   },
   session_latency: {
     args: { p_session_id: 'uuid' },
     returns: 'TABLE(latency_count integer, avg_ms numeric, p95_ms double precision)',
     executableBy: ['authenticated', 'service_role'],
+  },
+  set_default_member_caps: {
+    args: { p_organisation_id: 'uuid', p_monthly_tokens: 'bigint', p_monthly_cost_usd: 'numeric' },
+    optional: ['p_monthly_tokens', 'p_monthly_cost_usd'],
+    returns: 'boolean',
+    executableBy: ['authenticated'],
+  },
+  set_member_caps: {
+    args: { p_organisation_id: 'uuid', p_user_id: 'uuid', p_monthly_tokens: 'bigint', p_monthly_cost_usd: 'numeric' },
+    optional: ['p_monthly_tokens', 'p_monthly_cost_usd'],
+    returns: 'boolean',
+    executableBy: ['authenticated'],
+  },
+  set_member_role: {
+    args: { p_organisation_id: 'uuid', p_user_id: 'uuid', p_role: 'organisation_role' },
+    returns: 'boolean',
+    executableBy: ['authenticated'],
   },
 } as const satisfies Record<string, RpcFunctionSpec>;
 
@@ -173,7 +228,11 @@ export const rpcNullableColumns = {
   // A model without a price: the cost is unknown.
   record_usage: ['cost_usd'],
   // A refusal holds nothing (a spent key names its reservation, which may be settled).
-  reserve_quota: ['reservation_id', 'expires_at'],
+  reserve_quota: ['reservation_id', 'expires_at', 'retry_after_ms'],
+  // A member's caps may be none (null), and then nothing remains to count.
+  get_organisation_quota_status: ['member_user_id', 'member_role', 'member_token_cap', 'member_tokens_remaining', 'member_cost_cap_usd', 'member_cost_remaining_usd', 'requests_per_minute', 'tokens_per_minute'],
+  // A grant may be of tokens, of USD or both.
+  get_grant_balances: ['tokens', 'tokens_remaining', 'cost_usd', 'cost_remaining_usd'],
   // No message of the session has a latency yet.
   session_latency: ['avg_ms', 'p95_ms'],
 } as const satisfies NullableColumnsFor<typeof rpcFunctionSpecs>;

@@ -4,3 +4,4 @@ export * from './usage.js';
 export * from './quotas.js';
 export * from './sessions.js';
 export * from './notifications.js';
+export * from './organisations.js';

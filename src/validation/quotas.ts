@@ -15,8 +15,17 @@ export const reserveQuotaInput = z
       .min(limits.reservationTtlMinSeconds, messages.reservationTtl)
       .max(limits.reservationTtlMaxSeconds, messages.reservationTtl)
       .default(300),
+    /** Hold it against this organisation's budget and the member's cap (the user must be a member). */
+    organisationId: z.uuid('must be a uuid').optional(),
+    /** The provider and model of the request: the tier's model rules apply when given (both or neither). */
+    provider: z.string().min(1, messages.providerId).max(limits.providerIdLength, messages.providerId).optional(),
+    model: z.string().trim().min(1, messages.model).max(limits.modelLength, messages.model).optional(),
   })
-  .strict();
+  .strict()
+  .refine((v) => (v.provider === undefined) === (v.model === undefined), {
+    path: ['model'],
+    message: 'provider and model go together: give both or neither',
+  });
 export type ReserveQuotaInput = z.input<typeof reserveQuotaInput>;
 
 export const releaseQuotaInput = z

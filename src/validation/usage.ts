@@ -18,7 +18,7 @@ const tokens = z
   .max(maxTokensPerRequest, messages.tokens);
 
 /** Whether the decimal string `value` (digits, optional fraction) is at most the whole number `max`, exactly. */
-function decimalAtMost(value: string, max: number): boolean {
+export function decimalAtMost(value: string, max: number): boolean {
   const [whole = '', fraction = ''] = value.replace(/^-/, '').split('.');
   const integer = BigInt(whole);
   return integer < BigInt(max) || (integer === BigInt(max) && !/[1-9]/.test(fraction));
@@ -100,6 +100,8 @@ export const recordUsageInput = createInsertSchema(aiUsageEvents, {
     messageId: z.number().int().positive('must be a message id').optional(),
     reservationId: z.uuid('must be a uuid').optional(),
     occurredAt: occurredAt.optional(),
+    /** The organisation the request was made for (the user must be a member); its budget counts it. */
+    organisationId: z.uuid('must be a uuid').optional(),
   })
   .strict()
   .refine((v) => v.cacheWrite1hTokens <= v.cacheWriteTokens, { path: ['cacheWrite1hTokens'], message: messages.cacheWrite1h })

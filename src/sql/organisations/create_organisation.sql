@@ -1,7 +1,7 @@
 -- A new organisation, on the `team` tier, with the signed-in caller as its
 -- first owner. Returns its id.
 
-create or replace function public.create_organisation(p_name text)
+create or replace function private.create_organisation(p_name text)
 returns uuid
 language plpgsql
 security definer
@@ -23,9 +23,9 @@ begin
 end;
 $$;
 
-comment on function public.create_organisation(text) is
+comment on function private.create_organisation(text) is
   'Creates an organisation with the signed-in user as its owner; returns its id.';
 
-revoke all on function public.create_organisation(text) from public, anon, authenticated, service_role;
+revoke all on function private.create_organisation(text) from public, anon, authenticated, service_role;
 
-grant execute on function public.create_organisation(text) to authenticated;
+grant execute on function private.create_organisation(text) to authenticated;

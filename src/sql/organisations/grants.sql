@@ -55,7 +55,7 @@ grant select on table public.tier_model_limits to authenticated;
 
 grant select, insert, update, delete on table public.tier_model_limits to service_role;
 
--- Written only by reserve_quota.
+-- Written only by reserve_quota; users read their own (RLS).
 revoke all on table public.rate_limit_state from public, anon, authenticated, service_role;
 
-grant select on table public.rate_limit_state to service_role;
+grant select on table public.rate_limit_state to authenticated, service_role;

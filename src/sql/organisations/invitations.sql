@@ -3,7 +3,7 @@
 -- SHA-256 is kept; whoever signs in with that verified email accepts it,
 -- once, before it expires.
 
-create or replace function public.invite_member(
+create or replace function private.invite_member(
   p_organisation_id uuid,
   p_email text,
   p_role public.organisation_role default 'member',
@@ -47,14 +47,14 @@ begin
 end;
 $$;
 
-comment on function public.invite_member(uuid, text, public.organisation_role, interval) is
+comment on function private.invite_member(uuid, text, public.organisation_role, interval) is
   'Invites an email address to the organisation (owners and admins); returns the token, shown only this once.';
 
-revoke all on function public.invite_member(uuid, text, public.organisation_role, interval) from public, anon, authenticated, service_role;
+revoke all on function private.invite_member(uuid, text, public.organisation_role, interval) from public, anon, authenticated, service_role;
 
-grant execute on function public.invite_member(uuid, text, public.organisation_role, interval) to authenticated;
+grant execute on function private.invite_member(uuid, text, public.organisation_role, interval) to authenticated;
 
-create or replace function public.accept_invitation(p_token text)
+create or replace function private.accept_invitation(p_token text)
 returns uuid
 language plpgsql
 security definer
@@ -101,14 +101,14 @@ begin
 end;
 $$;
 
-comment on function public.accept_invitation(text) is
+comment on function private.accept_invitation(text) is
   'Joins the signed-in user to the organisation of an open invitation sent to their verified email; returns the organisation.';
 
-revoke all on function public.accept_invitation(text) from public, anon, authenticated, service_role;
+revoke all on function private.accept_invitation(text) from public, anon, authenticated, service_role;
 
-grant execute on function public.accept_invitation(text) to authenticated;
+grant execute on function private.accept_invitation(text) to authenticated;
 
-create or replace function public.revoke_invitation(p_invitation_id uuid)
+create or replace function private.revoke_invitation(p_invitation_id uuid)
 returns boolean
 language plpgsql
 security definer
@@ -128,9 +128,9 @@ begin
 end;
 $$;
 
-comment on function public.revoke_invitation(uuid) is
+comment on function private.revoke_invitation(uuid) is
   'Revokes an open invitation (owners and admins); false when it was already accepted or revoked.';
 
-revoke all on function public.revoke_invitation(uuid) from public, anon, authenticated, service_role;
+revoke all on function private.revoke_invitation(uuid) from public, anon, authenticated, service_role;
 
-grant execute on function public.revoke_invitation(uuid) to authenticated;
+grant execute on function private.revoke_invitation(uuid) to authenticated;

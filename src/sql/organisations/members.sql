@@ -4,7 +4,7 @@
 -- owner is kept by a trigger (organisation_keeps_an_owner.sql), whoever
 -- writes.
 
-create or replace function public.set_member_role(p_organisation_id uuid, p_user_id uuid, p_role public.organisation_role)
+create or replace function private.set_member_role(p_organisation_id uuid, p_user_id uuid, p_role public.organisation_role)
 returns boolean
 language plpgsql
 security definer
@@ -34,12 +34,12 @@ begin
 end;
 $$;
 
-comment on function public.set_member_role(uuid, uuid, public.organisation_role) is
+comment on function private.set_member_role(uuid, uuid, public.organisation_role) is
   'Changes another member''s role (owners and admins; owners alone touch owners); false when it was already that role.';
 
-revoke all on function public.set_member_role(uuid, uuid, public.organisation_role) from public, anon, authenticated, service_role;
+revoke all on function private.set_member_role(uuid, uuid, public.organisation_role) from public, anon, authenticated, service_role;
 
-grant execute on function public.set_member_role(uuid, uuid, public.organisation_role) to authenticated;
+grant execute on function private.set_member_role(uuid, uuid, public.organisation_role) to authenticated;
 
 -- A cap must fit in the organisation's budget: at most its effective limit.
 create or replace function private.check_member_caps(p_organisation_id uuid, p_tokens bigint, p_cost_usd numeric)
@@ -72,7 +72,8 @@ comment on function private.check_member_caps(uuid, bigint, numeric) is
 revoke all on function private.check_member_caps(uuid, bigint, numeric) from public, anon, authenticated, service_role;
 
 -- One member's caps (null: the organisation's default).
-create or replace function public.set_member_caps(p_organisation_id uuid, p_user_id uuid, p_monthly_tokens bigint, p_monthly_cost_usd numeric)
+create or replace function private.set_member_caps(p_organisation_id uuid, p_user_id uuid,
+  p_monthly_tokens bigint default null, p_monthly_cost_usd numeric default null)
 returns boolean
 language plpgsql
 security definer
@@ -80,6 +81,7 @@ set search_path = pg_catalog, pg_temp
 as $$
 begin
   perform private.require_organisation_role(p_organisation_id, '{owner,admin}');
+  if p_user_id is null then perform private.bad_input('user_id', 'is required'); end if;
   perform private.check_member_caps(p_organisation_id, p_monthly_tokens, p_monthly_cost_usd);
   update public.organisation_members m
   set token_cap_override = p_monthly_tokens, cost_cap_usd_override = p_monthly_cost_usd
@@ -91,15 +93,16 @@ begin
 end;
 $$;
 
-comment on function public.set_member_caps(uuid, uuid, bigint, numeric) is
+comment on function private.set_member_caps(uuid, uuid, bigint, numeric) is
   'Sets a member''s monthly caps in the organisation (owners and admins); null means the organisation''s default.';
 
-revoke all on function public.set_member_caps(uuid, uuid, bigint, numeric) from public, anon, authenticated, service_role;
+revoke all on function private.set_member_caps(uuid, uuid, bigint, numeric) from public, anon, authenticated, service_role;
 
-grant execute on function public.set_member_caps(uuid, uuid, bigint, numeric) to authenticated;
+grant execute on function private.set_member_caps(uuid, uuid, bigint, numeric) to authenticated;
 
 -- The default caps of every member without caps of their own (null: none).
-create or replace function public.set_default_member_caps(p_organisation_id uuid, p_monthly_tokens bigint, p_monthly_cost_usd numeric)
+create or replace function private.set_default_member_caps(p_organisation_id uuid,
+  p_monthly_tokens bigint default null, p_monthly_cost_usd numeric default null)
 returns boolean
 language plpgsql
 security definer
@@ -114,16 +117,16 @@ begin
 end;
 $$;
 
-comment on function public.set_default_member_caps(uuid, bigint, numeric) is
+comment on function private.set_default_member_caps(uuid, bigint, numeric) is
   'Sets the default monthly caps of the organisation''s members (owners and admins); null is no cap.';
 
-revoke all on function public.set_default_member_caps(uuid, bigint, numeric) from public, anon, authenticated, service_role;
+revoke all on function private.set_default_member_caps(uuid, bigint, numeric) from public, anon, authenticated, service_role;
 
-grant execute on function public.set_default_member_caps(uuid, bigint, numeric) to authenticated;
+grant execute on function private.set_default_member_caps(uuid, bigint, numeric) to authenticated;
 
 -- Removes a member (owners and admins; an admin not an owner), or the caller
 -- themselves (leaving). True when a membership ended.
-create or replace function public.remove_member(p_organisation_id uuid, p_user_id uuid)
+create or replace function private.remove_member(p_organisation_id uuid, p_user_id uuid)
 returns boolean
 language plpgsql
 security definer
@@ -150,9 +153,9 @@ begin
 end;
 $$;
 
-comment on function public.remove_member(uuid, uuid) is
+comment on function private.remove_member(uuid, uuid) is
   'Removes a member (owners and admins; only owners remove owners) or the caller themselves; the last owner stays.';
 
-revoke all on function public.remove_member(uuid, uuid) from public, anon, authenticated, service_role;
+revoke all on function private.remove_member(uuid, uuid) from public, anon, authenticated, service_role;
 
-grant execute on function public.remove_member(uuid, uuid) to authenticated;
+grant execute on function private.remove_member(uuid, uuid) to authenticated;

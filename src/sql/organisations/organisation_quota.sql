@@ -109,7 +109,7 @@ revoke all on function private.organisation_quota(uuid, uuid) from public, anon,
 -- The API's view of it: a member reads their organisation's figures and
 -- their own share; owners and admins any member's; service_role anybody's.
 -- Nothing for anybody else.
-create or replace function public.get_organisation_quota_status(p_organisation_id uuid, p_user_id uuid default auth.uid())
+create or replace function private.get_organisation_quota_status(p_organisation_id uuid, p_user_id uuid default auth.uid())
 returns table (
   organisation_id uuid, tier_id text, period_start timestamptz, period_end timestamptz,
   monthly_token_limit bigint, grant_tokens bigint, tokens_used bigint, tokens_reserved bigint, tokens_remaining bigint,
@@ -145,19 +145,19 @@ begin
 end;
 $$;
 
-comment on function public.get_organisation_quota_status(uuid, uuid) is
+comment on function private.get_organisation_quota_status(uuid, uuid) is
   'An organisation''s quota for the current period and a member''s share: members their own, owners and admins any member''s.';
 
-revoke all on function public.get_organisation_quota_status(uuid, uuid) from public, anon, authenticated, service_role;
+revoke all on function private.get_organisation_quota_status(uuid, uuid) from public, anon, authenticated, service_role;
 
-grant execute on function public.get_organisation_quota_status(uuid, uuid) to authenticated, service_role;
+grant execute on function private.get_organisation_quota_status(uuid, uuid) to authenticated, service_role;
 
 -- Each active grant of a user (personal) or an organisation, with what is
 -- left of it: use beyond the base limit of the period, holds included,
 -- draws on the grants highest priority first, then the one expiring first.
 -- Users read their own; owners and admins their organisation's;
 -- service_role any.
-create or replace function public.get_grant_balances(p_user_id uuid default auth.uid(), p_organisation_id uuid default null)
+create or replace function private.get_grant_balances(p_user_id uuid default auth.uid(), p_organisation_id uuid default null)
 returns table (
   grant_id uuid, priority smallint, reason text, starts_at timestamptz, expires_at timestamptz,
   tokens bigint, tokens_remaining bigint, cost_usd numeric, cost_remaining_usd numeric)
@@ -211,9 +211,9 @@ begin
 end;
 $$;
 
-comment on function public.get_grant_balances(uuid, uuid) is
+comment on function private.get_grant_balances(uuid, uuid) is
   'The active grants of a user (or of an organisation) with what is left of each this period.';
 
-revoke all on function public.get_grant_balances(uuid, uuid) from public, anon, authenticated, service_role;
+revoke all on function private.get_grant_balances(uuid, uuid) from public, anon, authenticated, service_role;
 
-grant execute on function public.get_grant_balances(uuid, uuid) to authenticated, service_role;
+grant execute on function private.get_grant_balances(uuid, uuid) to authenticated, service_role;
