@@ -138,13 +138,13 @@ describe('the database refuses bad rows', () => {
     const e = await refused(sql`insert into quota_tiers (id, name, monthly_token_limit, monthly_cost_limit_usd, daily_request_limit, is_default)
       values ('other', 'Other', 1, 1, 1, true)`);
     expect(e.code).toBe('23505');
-    expect(await count('quota_tiers')).toBe(2); // free and anonymous
+    expect(await count('quota_tiers')).toBe(3); // free, anonymous and team
   });
 
   it('a second tier for anonymous users', async () => {
     const e = await refused(sql`insert into quota_tiers (id, name, monthly_token_limit, monthly_cost_limit_usd, daily_request_limit, is_anonymous_default)
       values ('other', 'Other', 1, 1, 1, true)`);
     expect(e.code).toBe('23505');
-    expect(await count('quota_tiers')).toBe(2);
+    expect(await count('quota_tiers')).toBe(3);
   });
 });

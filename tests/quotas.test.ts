@@ -45,10 +45,10 @@ describe('effective limits', () => {
     expect(back!.l).toBe('2000000');
     // Moving to another tier (plain data) takes its limits.
     await t.rows(sql`insert into quota_tiers (id, name, monthly_token_limit, monthly_cost_limit_usd, daily_request_limit)
-      values ('team', 'Team', 50000000, 500, 20000)`);
-    await t.rows(sql`update user_quotas set tier_id = 'team' where user_id = ${a}`);
+      values ('pro', 'Pro', 50000000, 500, 20000)`);
+    await t.rows(sql`update user_quotas set tier_id = 'pro' where user_id = ${a}`);
     const status = await getQuotaStatus(t.db, { userId: a });
-    expect(status).toMatchObject({ tierId: 'team', monthlyTokenLimit: 50_000_000, dailyRequestLimit: 20_000 });
+    expect(status).toMatchObject({ tierId: 'pro', monthlyTokenLimit: 50_000_000, dailyRequestLimit: 20_000 });
   });
 });
 

@@ -23,7 +23,7 @@ describe('row-level security is on everywhere', () => {
       select c.relname as view, c.reloptions as options
       from pg_class c join pg_namespace n on n.oid = c.relnamespace
       where n.nspname = 'public' and c.relkind in ('v', 'm')`);
-    expect(rows.map((r) => r.view).sort()).toEqual(['ai_usage_monthly', 'users']);
+    expect(rows.map((r) => r.view).sort()).toEqual(['ai_usage_monthly', 'organisation_member_usage_monthly', 'organisation_usage_monthly', 'users']);
     for (const row of rows) expect(row.options ?? []).toContain('security_invoker=true');
   });
 

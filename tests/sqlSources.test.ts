@@ -109,9 +109,9 @@ describe('the SQL sources', () => {
 
     test.each([
       ['a function no source declares', `create function private.undeclared() returns int language sql security invoker set search_path = '' as 'select 1'`],
-      ['a definer function turned invoker', 'alter function public.reserve_quota(uuid, text, bigint, numeric, interval) security invoker'],
+      ['a definer function turned invoker', 'alter function public.reserve_quota(uuid, text, bigint, numeric, interval, uuid, text, text) security invoker'],
       ['a changed search_path', `alter function private.is_admin() set search_path = public`],
-      ['an extra EXECUTE grant', 'grant execute on function public.record_usage(uuid, text, text, text, public.agent_mode, bigint, bigint, bigint, bigint, bigint, public.usage_status, numeric, integer, uuid, bigint, uuid, text, timestamptz, bigint, integer, integer, public.service_tier, boolean) to authenticated'],
+      ['an extra EXECUTE grant', 'grant execute on function public.record_usage(uuid, text, text, text, public.agent_mode, bigint, bigint, bigint, bigint, bigint, public.usage_status, numeric, integer, uuid, bigint, uuid, text, timestamptz, bigint, integer, integer, public.service_tier, boolean, uuid) to authenticated'],
       ['a trigger no source declares', 'create trigger undeclared after insert on public.ai_providers for each row execute function private.set_updated_at()'],
       ['a disabled trigger', 'alter table public.agent_messages disable trigger agent_messages_before_insert'],
       ['an extra column grant', 'grant update (email) on public.profiles to authenticated'],

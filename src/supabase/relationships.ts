@@ -75,9 +75,112 @@ export interface TableRelationships {
       referencedColumns: ["id"];
     },
   ];
+  organisation_invitations: [
+    {
+      foreignKeyName: "organisation_invitations_accepted_by_profiles_id_fk";
+      columns: ["accepted_by"];
+      isOneToOne: false;
+      referencedRelation: "profiles";
+      referencedColumns: ["id"];
+    },
+    {
+      foreignKeyName: "organisation_invitations_invited_by_profiles_id_fk";
+      columns: ["invited_by"];
+      isOneToOne: false;
+      referencedRelation: "profiles";
+      referencedColumns: ["id"];
+    },
+    {
+      foreignKeyName: "organisation_invitations_organisation_id_organisations_id_fk";
+      columns: ["organisation_id"];
+      isOneToOne: false;
+      referencedRelation: "organisations";
+      referencedColumns: ["id"];
+    },
+  ];
+  organisation_member_usage_daily: [
+    {
+      foreignKeyName: "organisation_member_usage_daily_organisation_id_organisations_i";
+      columns: ["organisation_id"];
+      isOneToOne: false;
+      referencedRelation: "organisations";
+      referencedColumns: ["id"];
+    },
+    {
+      foreignKeyName: "organisation_member_usage_daily_user_id_profiles_id_fk";
+      columns: ["user_id"];
+      isOneToOne: false;
+      referencedRelation: "profiles";
+      referencedColumns: ["id"];
+    },
+  ];
+  organisation_members: [
+    {
+      foreignKeyName: "organisation_members_invited_by_profiles_id_fk";
+      columns: ["invited_by"];
+      isOneToOne: false;
+      referencedRelation: "profiles";
+      referencedColumns: ["id"];
+    },
+    {
+      foreignKeyName: "organisation_members_organisation_id_organisations_id_fk";
+      columns: ["organisation_id"];
+      isOneToOne: false;
+      referencedRelation: "organisations";
+      referencedColumns: ["id"];
+    },
+    {
+      foreignKeyName: "organisation_members_user_id_profiles_id_fk";
+      columns: ["user_id"];
+      isOneToOne: false;
+      referencedRelation: "profiles";
+      referencedColumns: ["id"];
+    },
+  ];
+  organisation_usage_daily: [
+    {
+      foreignKeyName: "organisation_usage_daily_organisation_id_organisations_id_fk";
+      columns: ["organisation_id"];
+      isOneToOne: false;
+      referencedRelation: "organisations";
+      referencedColumns: ["id"];
+    },
+  ];
+  organisations: [
+    {
+      foreignKeyName: "organisations_created_by_profiles_id_fk";
+      columns: ["created_by"];
+      isOneToOne: false;
+      referencedRelation: "profiles";
+      referencedColumns: ["id"];
+    },
+    {
+      foreignKeyName: "organisations_tier_id_quota_tiers_id_fk";
+      columns: ["tier_id"];
+      isOneToOne: false;
+      referencedRelation: "quota_tiers";
+      referencedColumns: ["id"];
+    },
+  ];
   quota_alert_headroom: [
     {
       foreignKeyName: "quota_alert_headroom_user_id_profiles_id_fk";
+      columns: ["user_id"];
+      isOneToOne: false;
+      referencedRelation: "profiles";
+      referencedColumns: ["id"];
+    },
+  ];
+  quota_grants: [
+    {
+      foreignKeyName: "quota_grants_organisation_id_organisations_id_fk";
+      columns: ["organisation_id"];
+      isOneToOne: false;
+      referencedRelation: "organisations";
+      referencedColumns: ["id"];
+    },
+    {
+      foreignKeyName: "quota_grants_user_id_profiles_id_fk";
       columns: ["user_id"];
       isOneToOne: false;
       referencedRelation: "profiles";
@@ -95,10 +198,26 @@ export interface TableRelationships {
   ];
   quota_reservations: [
     {
+      foreignKeyName: "quota_reservations_organisation_id_organisations_id_fk";
+      columns: ["organisation_id"];
+      isOneToOne: false;
+      referencedRelation: "organisations";
+      referencedColumns: ["id"];
+    },
+    {
       foreignKeyName: "quota_reservations_user_id_profiles_id_fk";
       columns: ["user_id"];
       isOneToOne: false;
       referencedRelation: "profiles";
+      referencedColumns: ["id"];
+    },
+  ];
+  tier_model_limits: [
+    {
+      foreignKeyName: "tier_model_limits_tier_id_quota_tiers_id_fk";
+      columns: ["tier_id"];
+      isOneToOne: false;
+      referencedRelation: "quota_tiers";
       referencedColumns: ["id"];
     },
   ];

@@ -19,6 +19,7 @@ const tokens = z
 
 /** Whether the decimal string `value` (digits, optional fraction) is at most the whole number `max`, exactly. */
 export function decimalAtMost(value: string, max: number): boolean {
+  if (!/^-?\d+(\.\d+)?$/.test(value)) return false;
   const [whole = '', fraction = ''] = value.replace(/^-/, '').split('.');
   const integer = BigInt(whole);
   return integer < BigInt(max) || (integer === BigInt(max) && !/[1-9]/.test(fraction));

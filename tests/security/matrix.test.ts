@@ -4,6 +4,8 @@ import { queryRows } from '../../src/db.js';
 import { pgErrorOf } from '../../src/errors.js';
 import { signUpLocal } from '../../src/local/auth.js';
 import { recordUsage } from '../../src/queries/usage.js';
+import { createOrganisation } from '../../src/queries/organisations.js';
+import { withClaims } from '../../src/auth/withClaims.js';
 import { freshDatabase, type TestDatabase } from '../support/database.js';
 import { addPrice, startTestSession } from '../support/fixtures.js';
 
@@ -20,6 +22,8 @@ interface Ctx {
   a: string; // the owner of the rows under attack
   b: string; // another signed-in user
   sessionA: string;
+  /** An organisation the owner owns (the other user is in one of their own). */
+  orgA: string;
 }
 
 interface RelationSpec {
@@ -41,7 +45,79 @@ const serviceOnly: Actor[] = ['service'];
 const ownerAndService: Actor[] = ['owner', 'service'];
 const signedIn: Actor[] = ['owner', 'other', 'service'];
 
+const orgRows = (c: Ctx) => sql`organisation_id = ${c.orgA}::uuid`;
+
 const spec: Record<string, RelationSpec> = {
+  organisations: {
+    filter: (c) => sql`id = ${c.orgA}::uuid`,
+    insert: () => sql`insert into public.organisations (name) values ('Matrix') returning 1`,
+    update: 'name = name',
+    // Created through create_organisation; tier and budget are billing's.
+    allow: { select: ownerAndService, insert: serviceOnly, update: serviceOnly, delete: serviceOnly },
+  },
+  organisation_members: {
+    // The organisation's plain members (its last owner cannot be removed by anyone).
+    filter: (c) => sql`organisation_id = ${c.orgA}::uuid and role = 'member'`,
+    insert: (c) => sql`insert into public.organisation_members (organisation_id, user_id) values (${c.orgA}::uuid, ${c.b}::uuid) returning 1`,
+    update: 'role = role',
+    // Users change memberships only through the membership functions.
+    allow: { select: ownerAndService, insert: serviceOnly, update: serviceOnly, delete: serviceOnly },
+  },
+  organisation_invitations: {
+    filter: orgRows,
+    insert: (c) => sql`insert into public.organisation_invitations (organisation_id, email, token_hash, expires_at)
+      values (${c.orgA}::uuid, 'new@example.com', sha256(${key()}::bytea), now() + interval '1 day') returning 1`,
+    update: 'email = email',
+    // Made and accepted through the functions only; the owner (a manager) reads them.
+    allow: { select: ownerAndService, insert: [], update: [], delete: serviceOnly },
+  },
+  organisation_usage_daily: {
+    filter: orgRows,
+    insert: (c) => sql`insert into public.organisation_usage_daily (organisation_id, date, provider, model, agent_mode)
+      values (${c.orgA}::uuid, date_trunc('day', now() - interval '400 days', 'UTC'), 'openai', 'gpt-4.1', 'debug') returning 1`,
+    update: 'request_count = request_count',
+    allow: { select: ownerAndService, insert: [], update: [], delete: [] },
+  },
+  organisation_member_usage_daily: {
+    filter: orgRows,
+    insert: (c) => sql`insert into public.organisation_member_usage_daily (organisation_id, user_id, date)
+      values (${c.orgA}::uuid, ${c.a}::uuid, date_trunc('day', now() - interval '400 days', 'UTC')) returning 1`,
+    update: 'request_count = request_count',
+    allow: { select: ownerAndService, insert: [], update: [], delete: [] },
+  },
+  organisation_usage_monthly: {
+    filter: orgRows,
+    insert: (c) => sql`insert into public.organisation_usage_monthly (organisation_id) values (${c.orgA}::uuid) returning 1`,
+    update: 'provider = provider',
+    allow: { select: ownerAndService, insert: [], update: [], delete: [] },
+  },
+  organisation_member_usage_monthly: {
+    filter: orgRows,
+    insert: (c) => sql`insert into public.organisation_member_usage_monthly (organisation_id) values (${c.orgA}::uuid) returning 1`,
+    update: 'user_id = user_id',
+    allow: { select: ownerAndService, insert: [], update: [], delete: [] },
+  },
+  quota_grants: {
+    filter: userRows('user_id'),
+    insert: (c) => sql`insert into public.quota_grants (user_id, tokens, reason, expires_at)
+      values (${c.a}::uuid, 1000, 'matrix', now() + interval '1 day') returning 1`,
+    update: 'voided_at = voided_at',
+    // Given and voided by service_role (a column grant on voided_at); never deleted.
+    allow: { select: ownerAndService, insert: serviceOnly, update: serviceOnly, delete: [] },
+  },
+  tier_model_limits: {
+    filter: () => sql`tier_id = 'matrix'`,
+    insert: () => sql`insert into public.tier_model_limits (tier_id, model_pattern, monthly_token_limit) values ('matrix', ${'openai/' + key()}, 1) returning 1`,
+    update: 'monthly_token_limit = monthly_token_limit',
+    allow: { select: signedIn, insert: serviceOnly, update: serviceOnly, delete: serviceOnly },
+  },
+  rate_limit_state: {
+    filter: userRows('subject_id'),
+    insert: () => sql`insert into public.rate_limit_state (subject_id, requests_at, tokens_at) values (gen_random_uuid(), now(), now()) returning 1`,
+    update: 'requests_at = requests_at',
+    // Written only by reserve_quota.
+    allow: { select: ownerAndService, insert: [], update: [], delete: [] },
+  },
   profiles: {
     filter: userRows('id'),
     prepareInsert: (c) => sql`delete from public.profiles where id = ${c.a}::uuid`,
@@ -237,7 +313,21 @@ beforeAll(async () => {
   await addPrice(t, { provider: 'openai', model: 'matrix-model', inputPerMtok: 1, outputPerMtok: 1, cachedInputPerMtok: 1, cacheWritePerMtok: 1, reasoningPerMtok: 1 });
   await t.rows(sql`insert into quota_tiers (id, name, monthly_token_limit, monthly_cost_limit_usd, daily_request_limit)
     values ('matrix', 'Matrix', 1, 1, 1)`);
-  ctx = { a, b, sessionA: sessions[0]! };
+  // An organisation of each user, with a plain member and usage of its own.
+  const orgs: string[] = [];
+  for (const user of [a, b]) {
+    const org = await withClaims(t.db, { role: 'authenticated', sub: user }, (tx) => createOrganisation(tx, { name: 'Matrix' }));
+    orgs.push(org);
+    const member = await signUpLocal(t.db, { email: `member-${orgs.length}@example.com`, emailConfirmed: true });
+    await t.rows(sql`insert into organisation_members (organisation_id, user_id, role) values (${org}, ${member}, 'member')`);
+    await recordUsage(t.db, { userId: user, idempotencyKey: 'org', provider: 'ollama', model: 'llama3', agentMode: 'debug', inputTokens: 3, organisationId: org });
+    await t.rows(sql`insert into organisation_invitations (organisation_id, email, token_hash, expires_at)
+      values (${org}, 'invited@example.com', sha256(${org}::bytea), now() + interval '1 day')`);
+    await t.rows(sql`insert into quota_grants (user_id, tokens, reason, expires_at) values (${user}, 100, 'seed', now() + interval '1 day')`);
+    await t.rows(sql`insert into rate_limit_state (subject_id, requests_at, tokens_at) values (${user}, now(), now())`);
+  }
+  await t.rows(sql`insert into tier_model_limits (tier_id, model_pattern, monthly_token_limit) values ('matrix', 'openai/*', 10)`);
+  ctx = { a, b, sessionA: sessions[0]!, orgA: orgs[0]! };
 });
 afterAll(() => t?.close());
 
