@@ -298,3 +298,100 @@ export const listSessionsRlsSql = `select id, agent_mode, title, status, started
 /** The same list with the filter spelled out, for service_role. */
 export const listSessionsFilteredSql = `select id, agent_mode, title, status, started_at, message_count, total_tokens, cost_usd
   from agent_sessions where user_id = $1 order by started_at desc limit 20`;
+
+/**
+ * Organisations for the bench: a tier with every rule reserve_quota checks
+ * (per-minute limits high enough never to refuse, an allow-list, a model
+ * cap), and for each user an organisation of their own on it, with a member
+ * cap, a grant, and the user's daily history copied into the organisation's
+ * totals, so that the organisation's history is as long as the user's.
+ * The users move to the tier too, so their own per-minute limits are checked.
+ */
+export async function prepareOrganisations(sql: Sql, users: string[]): Promise<Map<string, string>> {
+  await sql.unsafe(`insert into quota_tiers (id, name, monthly_token_limit, monthly_cost_limit_usd, daily_request_limit,
+      requests_per_minute, tokens_per_minute, allowed_models)
+    values ('bench-team', 'Bench team', 1000000000000, 1000000, 100000000, 10000000, 100000000000, '{anthropic/*,openai/*}')
+    on conflict (id) do nothing`);
+  await sql.unsafe(`insert into tier_model_limits (tier_id, model_pattern, monthly_token_limit)
+    values ('bench-team', 'anthropic/claude-*', 1000000000000) on conflict do nothing`);
+  const orgs = new Map<string, string>();
+  for (const user of users) {
+    const [org] = await sql.unsafe<{ id: string }[]>(
+      `insert into organisations (name, tier_id, member_token_cap, created_by) values ('Bench', 'bench-team', 100000000000, $1) returning id`,
+      [user],
+    );
+    orgs.set(user, org!.id);
+  }
+  await sql.unsafe(
+    `insert into organisation_members (organisation_id, user_id, role)
+     select o.id, o.created_by, 'owner' from organisations o where o.created_by = any($1::uuid[]) and o.tier_id = 'bench-team'`,
+    [users],
+  );
+  await sql.unsafe(
+    `insert into quota_grants (organisation_id, tokens, reason, expires_at)
+     select o.id, 1000000, 'bench', now() + interval '30 days' from organisations o where o.created_by = any($1::uuid[]) and o.tier_id = 'bench-team'`,
+    [users],
+  );
+  await sql.unsafe(
+    `insert into organisation_usage_daily (organisation_id, date, provider, model, agent_mode, bucket, request_count, success_count,
+       input_tokens, output_tokens, total_tokens, cost_usd)
+     select o.id, d.date, d.provider, d.model, d.agent_mode, d.bucket, d.request_count, d.success_count,
+       d.input_tokens, d.output_tokens, d.total_tokens, d.cost_usd
+     from ai_usage_daily d join organisations o on o.created_by = d.user_id and o.tier_id = 'bench-team'
+     where d.user_id = any($1::uuid[])`,
+    [users],
+  );
+  await sql.unsafe(
+    `insert into organisation_member_usage_daily (organisation_id, user_id, date, bucket, request_count, total_tokens, cost_usd)
+     select o.id, d.user_id, d.date, d.bucket, sum(d.request_count), sum(d.total_tokens), sum(d.cost_usd)
+     from ai_usage_daily d join organisations o on o.created_by = d.user_id and o.tier_id = 'bench-team'
+     where d.user_id = any($1::uuid[]) group by 1, 2, 3, 4`,
+    [users],
+  );
+  await sql.unsafe(`update user_quotas set tier_id = 'bench-team' where user_id = any($1::uuid[])`, [users]);
+  await sql.unsafe('analyze');
+  return orgs;
+}
+
+/**
+ * Reservation latency for an organisation with everything on: the budget,
+ * the member's cap, both per-minute limits, the model rules and a grant
+ * (the organisation looked up by the user, one index probe).
+ */
+export async function timeOrganisationReserve(sql: Sql, users: string[], reps: number): Promise<{ p50: number; p95: number }> {
+  const result = await timeServerSide(
+    sql,
+    `select * from public.reserve_quota($1, 'timing-' || gen_random_uuid(), 1000, 0.01, interval '1 hour',
+       (select m.organisation_id from organisation_members m where m.user_id = $1 limit 1), 'anthropic', 'claude-sonnet-4')`,
+    users,
+    reps,
+  );
+  await sql.unsafe(`update quota_reservations set status = 'released', resolved_at = now()
+    where idempotency_key like 'timing-%' and status = 'active'`);
+  return result;
+}
+
+const recordOrganisationUsageSql = functionCallSql(
+  'record_usage',
+  ['p_user_id', 'p_idempotency_key', 'p_session_id', 'p_reservation_id', 'p_organisation_id'],
+  {
+    p_provider: 'anthropic',
+    p_model: 'claude-sonnet-4',
+    p_agent_mode: 'implement',
+    p_input_tokens: 1200,
+    p_output_tokens: 300,
+    p_status: 'success',
+    p_latency_ms: 900,
+  },
+);
+
+/** The same request as recordUsage, made for an organisation the user is a member of. */
+export function recordOrganisationUsage(
+  sql: Sql,
+  user: string,
+  session: string,
+  reservation: string | null,
+  organisation: string,
+): Promise<unknown> {
+  return sql.unsafe(recordOrganisationUsageSql, [user, nextKey('org'), session, reservation, organisation]);
+}

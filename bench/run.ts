@@ -102,7 +102,23 @@ try {
     (sql, w, i) => ops.recordUsage(sql, hot!, hotSessions[w]!, hotReservations[w]!.pop() ?? null, i),
   );
   throughputFigure('2. one hot user vs 8 users (record usage)', second.measured, second.baseline, 0.5);
-  if ([...reservations, ...hotReservations].some((left) => left.length <= 1)) {
+  // ---- 6. recording for an organisation vs personal recording -------------
+  // The same 8 users, as members of one organisation: its daily totals and
+  // the members' replace the personal ones, and membership is checked.
+  const [team] = await admin.unsafe<{ id: string }[]>(`insert into organisations (name, created_by) values ('Bench team', $1) returning id`, [writers[0]!]);
+  await admin.unsafe(`insert into organisation_members (organisation_id, user_id, role)
+    select $1, u, case when u = $2 then 'owner'::organisation_role else 'member' end from unnest($3::uuid[]) u`, [team!.id, writers[0]!, writers]);
+  const teamReservations = await ops.prepareReservations(admin, writers, capacity);
+  const sixth = await runLoadPaired(
+    db.url,
+    c,
+    opts.seconds,
+    (sql, w, i) =>
+      ops.recordUsage(sql, writers[w]!, writerSessions[w]!, reservations[w]!.length > 1 ? reservations[w]!.pop()! : null, i),
+    (sql, w) => ops.recordOrganisationUsage(sql, writers[w]!, writerSessions[w]!, teamReservations[w]!.pop() ?? null, team!.id),
+  );
+  throughputFigure('6. record usage for an organisation vs personal', sixth.measured, sixth.baseline, 0.9);
+  if ([...reservations, ...hotReservations, ...teamReservations].some((left) => left.length <= 1)) {
     throw new Error('bench: the reservations made ahead ran out; raise the capacity in bench/run.ts');
   }
 
@@ -225,6 +241,15 @@ values (${barePool.session}, ${barePool.user}, nextval('bench.pgbench_message_se
     latencyFigure(`3b. reserve quota at ${opts.largeEvents} vs ${opts.smallEvents} events`, reserve.first.p50, reserve.second.p50, 1.25, {
       absMs: 1,
       detail: `server-side p95 ${fmt(reserve.first.p95)} ms (small history p95 ${fmt(reserve.second.p95)} ms)`,
+    });
+
+    // ---- 3c. the same for an organisation, with every rule on --------------
+    await ops.prepareOrganisations(smallSql, smallSide.users);
+    await ops.prepareOrganisations(admin, largeSide.users);
+    const orgReserve = await ops.timePaired(largeSide, smallSide, (sql, users, reps) => ops.timeOrganisationReserve(sql, users, reps), opts.repetitions);
+    latencyFigure(`3c. reserve for an organisation (cap, rate limits, model rules, grant) at ${opts.largeEvents} vs ${opts.smallEvents} events`, orgReserve.first.p50, orgReserve.second.p50, 1.25, {
+      absMs: 1,
+      detail: `server-side p95 ${fmt(orgReserve.first.p95)} ms (small history p95 ${fmt(orgReserve.second.p95)} ms); personal reserve p50 ${fmt(reserve.first.p50)} ms`,
     });
 
     // ---- 4. RLS: as the signed-in user vs service_role with a filter --------

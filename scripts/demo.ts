@@ -2,10 +2,18 @@
 // DATABASE_URL when set). It migrates first, removes the users of any earlier
 // demo run, then tells the product's story in short sections: sign-up,
 // usage accounting, agent sessions, quota reservations, the original design's
-// three queries, a quota table, and row-level security seen from the outside.
+// three queries, a quota table, row-level security seen from the outside, and
+// a team sharing a budget.
 import { sql } from 'drizzle-orm';
 import {
+  acceptInvitation,
   ackNotification,
+  createGrant,
+  createOrganisation,
+  getGrantBalances,
+  getOrganisationQuotaStatus,
+  inviteMember,
+  setDefaultMemberCaps,
   activeSessionsQuery,
   appendMessage,
   asAnon,
@@ -126,6 +134,9 @@ async function prepare(connection: Connection): Promise<void> {
   const where = connectionLabel(connection);
   const applied = await runMigrations(connection);
   console.log(`\nDatabase: ${where}; ${applied.length === 0 ? 'schema up to date' : `applied ${applied.length} migrations`}.`);
+  // The demo's organisations go first (their members and totals with them).
+  await queryRows(connection.db, sql`delete from public.organisations where created_by in
+    (select id from auth.users where raw_app_meta_data ->> 'demo' = ${demoMark})`);
   const [removed] = await queryRows<{ n: number }>(
     connection.db,
     sql`with gone as (delete from auth.users where raw_app_meta_data ->> 'demo' = ${demoMark} returning 1)
@@ -565,6 +576,76 @@ async function rowLevelSecurity(db: Db, { ada, phone }: Users): Promise<void> {
   console.log(`  anon (no sign-in) reads usage events: ${denied}.`);
 }
 
+/** 8. A team: an organisation of three, a shared budget, a member cap, a rate limit and a grant. */
+async function team(db: Db, { ada }: Users): Promise<void> {
+  section(
+    '8. Teams: a shared budget',
+    'Ada starts an organisation and invites two colleagues by email; each accepts as themselves.',
+    "The organisation's requests count against its budget and each member's cap, not their",
+    'personal quotas. Tier, budget and per-minute limits are billing\'s (service_role).',
+  );
+  const mark = { provider: 'email', providers: ['email'], demo: demoMark };
+  const grace = await signUpLocal(db, { email: 'grace@demo.witchcraft.dev', emailConfirmed: true, appMetadata: mark });
+  const linus = await signUpLocal(db, { email: 'linus@demo.witchcraft.dev', emailConfirmed: true, appMetadata: mark });
+  const as = <T>(user: string, fn: (tx: Tx) => Promise<T>) => withClaims(db, { role: 'authenticated', sub: user }, fn);
+  const org = await as(ada, (tx) => createOrganisation(tx, { name: 'Analytical Engines' }));
+  for (const [user, email, role] of [[grace, 'grace@demo.witchcraft.dev', 'admin'], [linus, 'linus@demo.witchcraft.dev', 'member']] as const) {
+    const invitation = await as(ada, (tx) => inviteMember(tx, { organisationId: org, email, role }));
+    await as(user, (tx) => acceptInvitation(tx, { token: invitation.token }));
+  }
+  await as(grace, (tx) => setDefaultMemberCaps(tx, { organisationId: org, monthlyTokens: 5_000, monthlyCostUsd: null }));
+  const names = new Map([[ada, 'ada'], [grace, 'grace'], [linus, 'linus']]);
+  const members = await as(ada, (tx) =>
+    queryRows<{ user_id: string; role: string }>(tx, sql`select user_id, role from organisation_members
+      where organisation_id = ${org} order by role, created_at`),
+  );
+  console.log('Members, read by Ada under RLS (ids and roles: each profile stays its owner\'s);');
+  console.log('Grace, an admin, set a cap of 5,000 tokens a month per member:');
+  table(members.map((m) => ({ member: names.get(m.user_id) ?? m.user_id, role: m.role })));
+
+  await asService(db, (tx) => queryRows(tx, sql`update organisations set requests_per_minute_override = 3 where id = ${org}`));
+  await asService(db, (tx) =>
+    recordUsage(tx, { userId: linus, organisationId: org, idempotencyKey: 'team-linus-1', provider: 'openai', model: 'gpt-4.1', agentMode: 'implement', inputTokens: 3_800, outputTokens: 700 }),
+  );
+  const ask = (user: string, key: string) =>
+    asService(db, (tx) => reserveQuota(tx, { userId: user, organisationId: org, idempotencyKey: key, estimatedTokens: 1_000, provider: 'openai', model: 'gpt-4.1' }));
+  const linusAsks = await ask(linus, 'team-linus-2');
+  const graceAsks = await ask(grace, 'team-grace-1');
+  console.log(`\nLinus used 4,500 tokens for the team and asks for 1,000 more: ${linusAsks.granted ? 'granted' : `REFUSED by ${linusAsks.reason}`}.`);
+  console.log(`Grace asks for 1,000 at the same time: ${graceAsks.granted ? 'granted' : `REFUSED by ${graceAsks.reason}`} (her cap is her own).`);
+
+  console.log('\nBilling has set the team to 3 requests a minute (a minute\'s worth may come at once). Grace sends three more:');
+  for (let i = 2; i <= 4; i++) {
+    const r = await ask(grace, `team-grace-${i}`);
+    console.log(
+      `  team-grace-${i}: ${r.granted ? 'granted' : `REFUSED by ${r.reason}, retry in about ${Math.ceil((r.retryAfterMs ?? 0) / 1000)} s`}`,
+    );
+  }
+
+  await asService(db, (tx) => createGrant(tx, { organisationId: org, tokens: 100_000, reason: 'Launch promotion', priority: 1, expiresAt: new Date(Date.now() + 30 * 86_400_000) }));
+  const status = await as(ada, (tx) => getOrganisationQuotaStatus(tx, { organisationId: org, userId: linus }));
+  const balances = await as(ada, (tx) => getGrantBalances(tx, { organisationId: org }));
+  if (!status) throw new Error('no organisation status');
+  console.log('\nA grant of 100,000 tokens (service_role, audited) tops up the month. The team, as Ada sees it:');
+  table([
+    {
+      tier: status.tierId,
+      limit: status.monthlyTokenLimit,
+      grants: status.grantTokens,
+      used: status.tokensUsed,
+      held: status.tokensReserved,
+      "Linus's cap": status.member.tokenCap,
+      'Linus used': status.member.tokensUsed,
+      'Linus left': status.member.tokensRemaining,
+    },
+  ]);
+  table(balances.map((b) => ({ grant: b.reason, tokens: b.tokens, left: b.tokensRemaining })));
+  const linusSees = await as(linus, (tx) =>
+    queryRows<{ n: number }>(tx, sql`select count(distinct user_id)::int as n from organisation_member_usage_daily where organisation_id = ${org}`),
+  );
+  console.log(`Linus, a plain member, reads the per-member figures of ${linusSees[0]?.n} member: his own.`);
+}
+
 async function main(connection: Connection): Promise<void> {
   const db = connection.db;
   await prepare(connection);
@@ -575,6 +656,7 @@ async function main(connection: Connection): Promise<void> {
   await seedQueries(connection, users);
   await quotaTable(db, users);
   await rowLevelSecurity(db, users);
+  await team(db, users);
   console.log('\nDone. Run it again: it removes its own users first. The tests: npm test.');
 }
 

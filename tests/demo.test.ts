@@ -68,6 +68,7 @@ describe('npm run demo', { timeout: 120_000 }, () => {
       "== 5. The original design's three queries, word for word ==",
       '== 6. Quota status of every demo user (getQuotaStatus) ==',
       '== 7. Row-level security, from the outside ==',
+      '== 8. Teams: a shared budget ==',
     ];
     const at = titles.map((title) => out.indexOf(title));
     expect(at.every((i) => i >= 0), `missing: ${titles.filter((_, k) => at[k]! < 0).join(', ')}`).toBe(true);
@@ -140,6 +141,17 @@ describe('npm run demo', { timeout: 120_000 }, () => {
     expect(story[6]!).toMatch(/Ada asks for her own quota status: \d+ tokens remaining\./);
     expect(story[6]!).toContain("Ada asks for the phone user's quota status: null.");
     expect(story[6]!).toContain('anon (no sign-in) reads usage events: permission denied for table ai_usage_events.');
+
+    // 8. A team of three; a member at their cap refused while another goes on; a rate-limit refusal with its retry; a grant.
+    expect(story[7]!).toMatch(rowLine('ada', 'owner'));
+    expect(story[7]!).toMatch(rowLine('grace', 'admin'));
+    expect(story[7]!).toMatch(rowLine('linus', 'member'));
+    expect(story[7]!).toContain('asks for 1,000 more: REFUSED by member_token_cap.');
+    expect(story[7]!).toContain('Grace asks for 1,000 at the same time: granted');
+    expect(story[7]!).toMatch(/team-grace-2: granted\n\s+team-grace-3: granted\n\s+team-grace-4: REFUSED by organisation_requests_per_minute, retry in about \d+ s/);
+    expect(story[7]!).toMatch(rowLine('team', '50000000', '100000', '4500', '3000', '5000', '4500', '500'));
+    expect(story[7]!).toMatch(rowLine('Launch promotion', '100000', '100000'));
+    expect(story[7]!).toContain('reads the per-member figures of 1 member: his own.');
   });
 
   it('runs again on the same database: removes its own users and prints the same story', async () => {
@@ -147,7 +159,7 @@ describe('npm run demo', { timeout: 120_000 }, () => {
     expect(second.err).not.toMatch(/demo failed/);
     expect(second.code).toBe(0);
     expect(second.out).toContain('schema up to date');
-    expect(second.out).toContain('Removed 3 users left by an earlier demo run');
+    expect(second.out).toContain('Removed 5 users left by an earlier demo run');
     expect(comparable(second.out)).toBe(comparable(first.out));
   });
 });

@@ -43,6 +43,7 @@ describe('callFunction', () => {
       tokens_remaining: expect.any(Number),
       cost_remaining_usd: expect.stringMatching(/^\d+(\.\d+)?$/),
       requests_remaining: expect.any(Number),
+      retry_after_ms: null,
     });
     // p_ttl and p_estimated_cost_usd were left out: 5 minutes and 0, the function's defaults.
     const [row] = await t.rows<{ ttl_s: number; cost: string }>(

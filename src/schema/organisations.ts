@@ -21,7 +21,9 @@ import { limits } from './limits.js';
 import { profiles } from './profiles.js';
 import { quotaTiers } from './quotas.js';
 
-const bytea = customType<{ data: Buffer; driverData: Buffer }>({ dataType: () => 'bytea' });
+// SHA-256 digests; through the API (PostgREST) a bytea is a hex string, and
+// no API role reads this one.
+const bytea = customType<{ data: string; driverData: string }>({ dataType: () => 'bytea' });
 
 // Monthly cost limits and caps are whole cents or finer, as the users' limits.
 const usdLimit = () => numeric({ precision: 14, scale: 4 });
