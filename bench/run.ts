@@ -108,7 +108,7 @@ try {
   const [team] = await admin.unsafe<{ id: string }[]>(`insert into organisations (name, created_by) values ('Bench team', $1) returning id`, [writers[0]!]);
   await admin.unsafe(`insert into organisation_members (organisation_id, user_id, role)
     select $1, u, case when u = $2 then 'owner'::organisation_role else 'member' end from unnest($3::uuid[]) u`, [team!.id, writers[0]!, writers]);
-  const teamReservations = await ops.prepareReservations(admin, writers, capacity);
+  const teamReservations = await ops.prepareReservations(admin, writers, capacity, 'team');
   const sixth = await runLoadPaired(
     db.url,
     c,

@@ -50,9 +50,12 @@ returns table (
 language plpgsql
 stable
 set search_path = pg_catalog, pg_temp
--- Plan each lookup for the user at hand: a plan cached for "any user" is
--- priced from averages that a few very busy users skew.
-set plan_cache_mode = force_custom_plan
+-- Postgres's own choice, whatever the caller's session says: custom plans for
+-- the first calls of a session, then the generic plan only if its estimated
+-- cost is no worse than theirs (a busy user's history keeps custom plans).
+-- Forcing custom plans planned both statements on every call: about 0.1 ms
+-- of a 0.2 ms call.
+set plan_cache_mode = auto
 security invoker
 as $$
 declare
@@ -88,14 +91,16 @@ begin
   from public.ai_usage_daily d
   where d.user_id = p_user_id and d.date >= v_start;
 
-  select coalesce(sum(r.estimated_tokens), 0), coalesce(sum(r.estimated_cost_usd), 0), count(*)
-    into v_held_tokens, v_held_cost, v_held_requests
-  from public.quota_reservations r
-  where r.user_id = p_user_id and r.status = 'active' and r.expires_at > now() and r.organisation_id is null;
-
-  select coalesce(sum(g.tokens), 0), coalesce(sum(g.cost_usd), 0) into v_grant_tokens, v_grant_cost
-  from public.quota_grants g
-  where g.user_id = p_user_id and g.expires_at > now() and g.starts_at <= now() and g.voided_at is null;
+  -- Holds and grants in one statement (each statement costs its own
+  -- planning and executor start on every call).
+  select h.tokens, h.cost, h.requests, g.tokens, g.cost
+    into v_held_tokens, v_held_cost, v_held_requests, v_grant_tokens, v_grant_cost
+  from (select coalesce(sum(r.estimated_tokens), 0) as tokens, coalesce(sum(r.estimated_cost_usd), 0) as cost, count(*) as requests
+        from public.quota_reservations r
+        where r.user_id = p_user_id and r.status = 'active' and r.expires_at > now() and r.organisation_id is null) h,
+       (select coalesce(sum(gr.tokens), 0) as tokens, coalesce(sum(gr.cost_usd), 0) as cost
+        from public.quota_grants gr
+        where gr.user_id = p_user_id and gr.expires_at > now() and gr.starts_at <= now() and gr.voided_at is null) g;
   v_token_allowance := q.monthly_token_limit + v_grant_tokens;
   v_cost_allowance := q.monthly_cost_limit_usd + v_grant_cost;
 
@@ -248,7 +253,11 @@ returns table (
   tokens_remaining bigint, cost_remaining_usd numeric, requests_remaining bigint, retry_after_ms bigint)
 language plpgsql
 set search_path = pg_catalog, pg_temp
-set plan_cache_mode = force_custom_plan
+-- Its own statements are key lookups, whose generic plans are as good as any;
+-- a setting here also holds in the functions it calls that set none. Forcing
+-- custom plans planned every statement of an organisation's reservation on
+-- every call: 2.1 ms against 0.9 ms (pgbench, one connection, with commit).
+set plan_cache_mode = auto
 security definer
 as $$
 declare
@@ -259,8 +268,8 @@ declare
   v_reason text;
   -- What a refusal tells: limit, period, use plus holds, the limit.
   v_refused record;
-  v_user_tier text;
-  v_tier public.quota_tiers%rowtype;
+  -- The tier whose model rules apply: the organisation's, else the user's.
+  v_rules record;
   v_model text := lower(btrim(p_model));
   v_local boolean;
   v_pattern record;
@@ -308,15 +317,27 @@ begin
     end if;
   end if;
 
-  -- One decision at a time per user, and per organisation.
-  select uq.tier_id into v_user_tier from public.user_quotas uq where uq.user_id = p_user_id for update;
+  -- One decision at a time per user, and per organisation (locked in that
+  -- order), each read with its tier's rules in the same statement.
+  select t.id as tier_id, t.allowed_models, t.allow_local_models, t.requests_per_minute, t.tokens_per_minute
+    into v_rules
+  from public.user_quotas uq join public.quota_tiers t on t.id = uq.tier_id
+  where uq.user_id = p_user_id
+  for update of uq;
   if not found then
     perform private.bad_input('user_id', 'has no quota (no such user)', '23503');
   end if;
+  v_user_rpm := v_rules.requests_per_minute;
+  v_user_tpm := v_rules.tokens_per_minute;
   if p_organisation_id is not null then
-    perform 1 from public.organisations o where o.id = p_organisation_id for update;
-    if not exists (select 1 from public.organisation_members m
-                   where m.organisation_id = p_organisation_id and m.user_id = p_user_id) then
+    select t.id as tier_id, t.allowed_models, t.allow_local_models
+      into v_rules
+    from public.organisations o
+    join public.organisation_members m on m.organisation_id = o.id and m.user_id = p_user_id
+    join public.quota_tiers t on t.id = o.tier_id
+    where o.id = p_organisation_id
+    for update of o;
+    if not found then
       perform private.bad_input('organisation_id', 'is not an organisation of this user', '23503');
     end if;
   end if;
@@ -400,16 +421,15 @@ begin
 
   -- Model rules of the tier: which models, and monthly tokens per model family.
   if p_model is not null then
-    select * into v_tier from public.quota_tiers t where t.id = v_status.tier_id;
-    if (v_local and not v_tier.allow_local_models)
-       or (not v_local and v_tier.allowed_models is not null
-           and not exists (select 1 from unnest(v_tier.allowed_models) a(pattern)
+    if (v_local and not v_rules.allow_local_models)
+       or (not v_local and v_rules.allowed_models is not null
+           and not exists (select 1 from unnest(v_rules.allowed_models) a(pattern)
                            where p_provider || '/' || v_model like private.model_pattern_like(a.pattern))) then
       v_reason := 'model_not_allowed';
     else
       for v_pattern in
         select l.model_pattern, l.monthly_token_limit from public.tier_model_limits l
-        where l.tier_id = v_tier.id and p_provider || '/' || v_model like private.model_pattern_like(l.model_pattern)
+        where l.tier_id = v_rules.tier_id and p_provider || '/' || v_model like private.model_pattern_like(l.model_pattern)
       loop
         if p_organisation_id is not null then
           select coalesce(sum(d.total_tokens), 0) into v_used from public.organisation_usage_daily d
@@ -435,8 +455,6 @@ begin
   end if;
 
   -- Per-minute limits: the user's (from their tier), then the organisation's.
-  select t.requests_per_minute, t.tokens_per_minute into v_user_rpm, v_user_tpm
-  from public.quota_tiers t where t.id = v_user_tier;
   if v_user_rpm is not null or v_user_tpm is not null then
     select * into v_user_state from private.rate_limit_step(p_user_id, v_user_rpm, v_user_tpm, p_estimated_tokens, v_now);
     if v_user_state.subject_id is null then
@@ -1222,82 +1240,75 @@ language plpgsql
 stable
 security definer
 set search_path = pg_catalog, pg_temp
-set plan_cache_mode = force_custom_plan
+set plan_cache_mode = auto
 as $$
 declare
-  o record;
   v_start timestamptz := date_trunc('month', now(), 'UTC');
   v_today timestamptz := date_trunc('day', now(), 'UTC');
   v_max constant numeric := 9007199254740991;
-  v_tokens numeric; v_cost numeric; v_requests numeric;
-  v_held_tokens numeric; v_held_cost numeric; v_held_requests numeric;
-  v_grant_tokens numeric; v_grant_cost numeric;
-  v_m_tokens numeric; v_m_cost numeric; v_m_held_tokens numeric; v_m_held_cost numeric;
-  v_token_allowance numeric; v_cost_allowance numeric;
 begin
-  select og.id, og.tier_id,
-         coalesce(og.monthly_token_limit_override, t.monthly_token_limit) as token_limit,
-         coalesce(og.monthly_cost_limit_usd_override, t.monthly_cost_limit_usd) as cost_limit,
-         t.daily_request_limit as request_limit,
-         coalesce(og.soft_limit_percent_override, t.soft_limit_percent) as soft_percent,
-         coalesce(og.requests_per_minute_override, t.requests_per_minute) as rpm,
-         coalesce(og.tokens_per_minute_override, t.tokens_per_minute) as tpm,
-         m.role, coalesce(m.token_cap_override, og.member_token_cap) as token_cap,
-         coalesce(m.cost_cap_usd_override, og.member_cost_cap_usd) as cost_cap
-    into o
-  from public.organisations og
-  join public.quota_tiers t on t.id = og.tier_id
-  left join public.organisation_members m on m.organisation_id = og.id and m.user_id = p_user_id
-  where og.id = p_organisation_id;
-  if not found then
-    return;
-  end if;
-
-  select coalesce(sum(d.total_tokens), 0), coalesce(sum(d.cost_usd - d.byok_cost_usd), 0),
-         coalesce(sum(d.request_count) filter (where d.date = v_today), 0)
-    into v_tokens, v_cost, v_requests
-  from public.organisation_usage_daily d
-  where d.organisation_id = p_organisation_id and d.date >= v_start;
-
-  select coalesce(sum(r.estimated_tokens), 0), coalesce(sum(r.estimated_cost_usd), 0), count(*),
-         coalesce(sum(r.estimated_tokens) filter (where r.user_id = p_user_id), 0),
-         coalesce(sum(r.estimated_cost_usd) filter (where r.user_id = p_user_id), 0)
-    into v_held_tokens, v_held_cost, v_held_requests, v_m_held_tokens, v_m_held_cost
-  from public.quota_reservations r
-  where r.organisation_id = p_organisation_id and r.status = 'active' and r.expires_at > now();
-
-  select coalesce(sum(d.total_tokens), 0), coalesce(sum(d.cost_usd - d.byok_cost_usd), 0)
-    into v_m_tokens, v_m_cost
-  from public.organisation_member_usage_daily d
-  where d.organisation_id = p_organisation_id and d.user_id = p_user_id and d.date >= v_start;
-
-  select coalesce(sum(g.tokens), 0), coalesce(sum(g.cost_usd), 0) into v_grant_tokens, v_grant_cost
-  from public.quota_grants g
-  where g.organisation_id = p_organisation_id and g.expires_at > now() and g.starts_at <= now() and g.voided_at is null;
-
-  v_token_allowance := o.token_limit + v_grant_tokens;
-  v_cost_allowance := o.cost_limit + v_grant_cost;
-
-  return query select
-    o.id, o.tier_id, v_start, ((v_start at time zone 'UTC') + interval '1 month') at time zone 'UTC',
-    o.token_limit::bigint, least(v_grant_tokens, v_max)::bigint, least(v_tokens, v_max)::bigint, least(v_held_tokens, v_max)::bigint,
-    least(greatest(v_token_allowance - v_tokens - v_held_tokens, 0), v_max)::bigint,
-    o.cost_limit::numeric, v_grant_cost, v_cost, v_held_cost, greatest(v_cost_allowance - v_cost - v_held_cost, 0),
-    o.request_limit::integer, least(v_requests, v_max)::bigint, least(v_held_requests, v_max)::bigint,
-    greatest(o.request_limit - v_requests - v_held_requests, 0)::bigint,
-    o.soft_percent::smallint,
-    (v_tokens + v_held_tokens) * 100 >= v_token_allowance * o.soft_percent
-      or (v_cost + v_held_cost) * 100 >= v_cost_allowance * o.soft_percent
-      or (v_requests + v_held_requests) * 100 >= o.request_limit::numeric * o.soft_percent,
-    v_tokens + v_held_tokens >= v_token_allowance
-      or v_cost + v_held_cost >= v_cost_allowance
-      or v_requests + v_held_requests >= o.request_limit,
-    case when o.role is not null then p_user_id end, o.role,
-    o.token_cap::bigint, least(v_m_tokens, v_max)::bigint, least(v_m_held_tokens, v_max)::bigint,
-    case when o.token_cap is not null then greatest(o.token_cap - v_m_tokens - v_m_held_tokens, 0)::bigint end,
-    o.cost_cap::numeric, v_m_cost, v_m_held_cost,
-    case when o.cost_cap is not null then greatest(o.cost_cap - v_m_cost - v_m_held_cost, 0) end,
-    o.rpm::integer, o.tpm::bigint;
+  -- One statement: the organisation with its tier and the member, and four
+  -- sums (its month, its holds, the member's month, its grants), each over
+  -- an index range of the current period only. One statement is planned and
+  -- started once per call; five would be five times.
+  return query
+  with o as (
+    select og.id, og.tier_id,
+           coalesce(og.monthly_token_limit_override, t.monthly_token_limit)::numeric as token_limit,
+           coalesce(og.monthly_cost_limit_usd_override, t.monthly_cost_limit_usd) as cost_limit,
+           t.daily_request_limit::numeric as request_limit,
+           coalesce(og.soft_limit_percent_override, t.soft_limit_percent) as soft_percent,
+           coalesce(og.requests_per_minute_override, t.requests_per_minute) as rpm,
+           coalesce(og.tokens_per_minute_override, t.tokens_per_minute) as tpm,
+           m.role, coalesce(m.token_cap_override, og.member_token_cap)::numeric as token_cap,
+           coalesce(m.cost_cap_usd_override, og.member_cost_cap_usd) as cost_cap
+    from public.organisations og
+    join public.quota_tiers t on t.id = og.tier_id
+    left join public.organisation_members m on m.organisation_id = og.id and m.user_id = p_user_id
+    where og.id = p_organisation_id),
+  f as (
+    select o.*,
+      u.tokens, u.cost, u.requests, h.tokens as held_tokens, h.cost as held_cost, h.requests as held_requests,
+      h.member_tokens as m_held_tokens, h.member_cost as m_held_cost, mu.tokens as m_tokens, mu.cost as m_cost,
+      g.tokens as grant_tokens, g.cost as grant_cost,
+      o.token_limit + g.tokens as token_allowance, o.cost_limit + g.cost as cost_allowance
+    from o,
+      (select coalesce(sum(d.total_tokens), 0) as tokens, coalesce(sum(d.cost_usd - d.byok_cost_usd), 0) as cost,
+              coalesce(sum(d.request_count) filter (where d.date = v_today), 0) as requests
+       from public.organisation_usage_daily d
+       where d.organisation_id = p_organisation_id and d.date >= v_start) u,
+      (select coalesce(sum(r.estimated_tokens), 0) as tokens, coalesce(sum(r.estimated_cost_usd), 0) as cost, count(*) as requests,
+              coalesce(sum(r.estimated_tokens) filter (where r.user_id = p_user_id), 0) as member_tokens,
+              coalesce(sum(r.estimated_cost_usd) filter (where r.user_id = p_user_id), 0) as member_cost
+       from public.quota_reservations r
+       where r.organisation_id = p_organisation_id and r.status = 'active' and r.expires_at > now()) h,
+      (select coalesce(sum(d.total_tokens), 0) as tokens, coalesce(sum(d.cost_usd - d.byok_cost_usd), 0) as cost
+       from public.organisation_member_usage_daily d
+       where d.organisation_id = p_organisation_id and d.user_id = p_user_id and d.date >= v_start) mu,
+      (select coalesce(sum(gr.tokens), 0) as tokens, coalesce(sum(gr.cost_usd), 0) as cost
+       from public.quota_grants gr
+       where gr.organisation_id = p_organisation_id and gr.expires_at > now() and gr.starts_at <= now() and gr.voided_at is null) g)
+  select
+    f.id, f.tier_id, v_start, ((v_start at time zone 'UTC') + interval '1 month') at time zone 'UTC',
+    f.token_limit::bigint, least(f.grant_tokens, v_max)::bigint, least(f.tokens, v_max)::bigint, least(f.held_tokens, v_max)::bigint,
+    least(greatest(f.token_allowance - f.tokens - f.held_tokens, 0), v_max)::bigint,
+    f.cost_limit::numeric, f.grant_cost, f.cost, f.held_cost, greatest(f.cost_allowance - f.cost - f.held_cost, 0),
+    f.request_limit::integer, least(f.requests, v_max)::bigint, least(f.held_requests, v_max)::bigint,
+    greatest(f.request_limit - f.requests - f.held_requests, 0)::bigint,
+    f.soft_percent::smallint,
+    (f.tokens + f.held_tokens) * 100 >= f.token_allowance * f.soft_percent
+      or (f.cost + f.held_cost) * 100 >= f.cost_allowance * f.soft_percent
+      or (f.requests + f.held_requests) * 100 >= f.request_limit * f.soft_percent,
+    f.tokens + f.held_tokens >= f.token_allowance
+      or f.cost + f.held_cost >= f.cost_allowance
+      or f.requests + f.held_requests >= f.request_limit,
+    case when f.role is not null then p_user_id end, f.role,
+    f.token_cap::bigint, least(f.m_tokens, v_max)::bigint, least(f.m_held_tokens, v_max)::bigint,
+    case when f.token_cap is not null then greatest(f.token_cap - f.m_tokens - f.m_held_tokens, 0)::bigint end,
+    f.cost_cap::numeric, f.m_cost, f.m_held_cost,
+    case when f.cost_cap is not null then greatest(f.cost_cap - f.m_cost - f.m_held_cost, 0) end,
+    f.rpm::integer, f.tpm::bigint
+  from f;
 end;
 $$;
 --> statement-breakpoint

@@ -22,82 +22,75 @@ language plpgsql
 stable
 security definer
 set search_path = pg_catalog, pg_temp
-set plan_cache_mode = force_custom_plan
+set plan_cache_mode = auto
 as $$
 declare
-  o record;
   v_start timestamptz := date_trunc('month', now(), 'UTC');
   v_today timestamptz := date_trunc('day', now(), 'UTC');
   v_max constant numeric := {{limits.reportedCountMax}};
-  v_tokens numeric; v_cost numeric; v_requests numeric;
-  v_held_tokens numeric; v_held_cost numeric; v_held_requests numeric;
-  v_grant_tokens numeric; v_grant_cost numeric;
-  v_m_tokens numeric; v_m_cost numeric; v_m_held_tokens numeric; v_m_held_cost numeric;
-  v_token_allowance numeric; v_cost_allowance numeric;
 begin
-  select og.id, og.tier_id,
-         coalesce(og.monthly_token_limit_override, t.monthly_token_limit) as token_limit,
-         coalesce(og.monthly_cost_limit_usd_override, t.monthly_cost_limit_usd) as cost_limit,
-         t.daily_request_limit as request_limit,
-         coalesce(og.soft_limit_percent_override, t.soft_limit_percent) as soft_percent,
-         coalesce(og.requests_per_minute_override, t.requests_per_minute) as rpm,
-         coalesce(og.tokens_per_minute_override, t.tokens_per_minute) as tpm,
-         m.role, coalesce(m.token_cap_override, og.member_token_cap) as token_cap,
-         coalesce(m.cost_cap_usd_override, og.member_cost_cap_usd) as cost_cap
-    into o
-  from public.organisations og
-  join public.quota_tiers t on t.id = og.tier_id
-  left join public.organisation_members m on m.organisation_id = og.id and m.user_id = p_user_id
-  where og.id = p_organisation_id;
-  if not found then
-    return;
-  end if;
-
-  select coalesce(sum(d.total_tokens), 0), coalesce(sum(d.cost_usd - d.byok_cost_usd), 0),
-         coalesce(sum(d.request_count) filter (where d.date = v_today), 0)
-    into v_tokens, v_cost, v_requests
-  from public.organisation_usage_daily d
-  where d.organisation_id = p_organisation_id and d.date >= v_start;
-
-  select coalesce(sum(r.estimated_tokens), 0), coalesce(sum(r.estimated_cost_usd), 0), count(*),
-         coalesce(sum(r.estimated_tokens) filter (where r.user_id = p_user_id), 0),
-         coalesce(sum(r.estimated_cost_usd) filter (where r.user_id = p_user_id), 0)
-    into v_held_tokens, v_held_cost, v_held_requests, v_m_held_tokens, v_m_held_cost
-  from public.quota_reservations r
-  where r.organisation_id = p_organisation_id and r.status = 'active' and r.expires_at > now();
-
-  select coalesce(sum(d.total_tokens), 0), coalesce(sum(d.cost_usd - d.byok_cost_usd), 0)
-    into v_m_tokens, v_m_cost
-  from public.organisation_member_usage_daily d
-  where d.organisation_id = p_organisation_id and d.user_id = p_user_id and d.date >= v_start;
-
-  select coalesce(sum(g.tokens), 0), coalesce(sum(g.cost_usd), 0) into v_grant_tokens, v_grant_cost
-  from public.quota_grants g
-  where g.organisation_id = p_organisation_id and g.expires_at > now() and g.starts_at <= now() and g.voided_at is null;
-
-  v_token_allowance := o.token_limit + v_grant_tokens;
-  v_cost_allowance := o.cost_limit + v_grant_cost;
-
-  return query select
-    o.id, o.tier_id, v_start, ((v_start at time zone 'UTC') + interval '1 month') at time zone 'UTC',
-    o.token_limit::bigint, least(v_grant_tokens, v_max)::bigint, least(v_tokens, v_max)::bigint, least(v_held_tokens, v_max)::bigint,
-    least(greatest(v_token_allowance - v_tokens - v_held_tokens, 0), v_max)::bigint,
-    o.cost_limit::numeric, v_grant_cost, v_cost, v_held_cost, greatest(v_cost_allowance - v_cost - v_held_cost, 0),
-    o.request_limit::integer, least(v_requests, v_max)::bigint, least(v_held_requests, v_max)::bigint,
-    greatest(o.request_limit - v_requests - v_held_requests, 0)::bigint,
-    o.soft_percent::smallint,
-    (v_tokens + v_held_tokens) * 100 >= v_token_allowance * o.soft_percent
-      or (v_cost + v_held_cost) * 100 >= v_cost_allowance * o.soft_percent
-      or (v_requests + v_held_requests) * 100 >= o.request_limit::numeric * o.soft_percent,
-    v_tokens + v_held_tokens >= v_token_allowance
-      or v_cost + v_held_cost >= v_cost_allowance
-      or v_requests + v_held_requests >= o.request_limit,
-    case when o.role is not null then p_user_id end, o.role,
-    o.token_cap::bigint, least(v_m_tokens, v_max)::bigint, least(v_m_held_tokens, v_max)::bigint,
-    case when o.token_cap is not null then greatest(o.token_cap - v_m_tokens - v_m_held_tokens, 0)::bigint end,
-    o.cost_cap::numeric, v_m_cost, v_m_held_cost,
-    case when o.cost_cap is not null then greatest(o.cost_cap - v_m_cost - v_m_held_cost, 0) end,
-    o.rpm::integer, o.tpm::bigint;
+  -- One statement: the organisation with its tier and the member, and four
+  -- sums (its month, its holds, the member's month, its grants), each over
+  -- an index range of the current period only. One statement is planned and
+  -- started once per call; five would be five times.
+  return query
+  with o as (
+    select og.id, og.tier_id,
+           coalesce(og.monthly_token_limit_override, t.monthly_token_limit)::numeric as token_limit,
+           coalesce(og.monthly_cost_limit_usd_override, t.monthly_cost_limit_usd) as cost_limit,
+           t.daily_request_limit::numeric as request_limit,
+           coalesce(og.soft_limit_percent_override, t.soft_limit_percent) as soft_percent,
+           coalesce(og.requests_per_minute_override, t.requests_per_minute) as rpm,
+           coalesce(og.tokens_per_minute_override, t.tokens_per_minute) as tpm,
+           m.role, coalesce(m.token_cap_override, og.member_token_cap)::numeric as token_cap,
+           coalesce(m.cost_cap_usd_override, og.member_cost_cap_usd) as cost_cap
+    from public.organisations og
+    join public.quota_tiers t on t.id = og.tier_id
+    left join public.organisation_members m on m.organisation_id = og.id and m.user_id = p_user_id
+    where og.id = p_organisation_id),
+  f as (
+    select o.*,
+      u.tokens, u.cost, u.requests, h.tokens as held_tokens, h.cost as held_cost, h.requests as held_requests,
+      h.member_tokens as m_held_tokens, h.member_cost as m_held_cost, mu.tokens as m_tokens, mu.cost as m_cost,
+      g.tokens as grant_tokens, g.cost as grant_cost,
+      o.token_limit + g.tokens as token_allowance, o.cost_limit + g.cost as cost_allowance
+    from o,
+      (select coalesce(sum(d.total_tokens), 0) as tokens, coalesce(sum(d.cost_usd - d.byok_cost_usd), 0) as cost,
+              coalesce(sum(d.request_count) filter (where d.date = v_today), 0) as requests
+       from public.organisation_usage_daily d
+       where d.organisation_id = p_organisation_id and d.date >= v_start) u,
+      (select coalesce(sum(r.estimated_tokens), 0) as tokens, coalesce(sum(r.estimated_cost_usd), 0) as cost, count(*) as requests,
+              coalesce(sum(r.estimated_tokens) filter (where r.user_id = p_user_id), 0) as member_tokens,
+              coalesce(sum(r.estimated_cost_usd) filter (where r.user_id = p_user_id), 0) as member_cost
+       from public.quota_reservations r
+       where r.organisation_id = p_organisation_id and r.status = 'active' and r.expires_at > now()) h,
+      (select coalesce(sum(d.total_tokens), 0) as tokens, coalesce(sum(d.cost_usd - d.byok_cost_usd), 0) as cost
+       from public.organisation_member_usage_daily d
+       where d.organisation_id = p_organisation_id and d.user_id = p_user_id and d.date >= v_start) mu,
+      (select coalesce(sum(gr.tokens), 0) as tokens, coalesce(sum(gr.cost_usd), 0) as cost
+       from public.quota_grants gr
+       where gr.organisation_id = p_organisation_id and gr.expires_at > now() and gr.starts_at <= now() and gr.voided_at is null) g)
+  select
+    f.id, f.tier_id, v_start, ((v_start at time zone 'UTC') + interval '1 month') at time zone 'UTC',
+    f.token_limit::bigint, least(f.grant_tokens, v_max)::bigint, least(f.tokens, v_max)::bigint, least(f.held_tokens, v_max)::bigint,
+    least(greatest(f.token_allowance - f.tokens - f.held_tokens, 0), v_max)::bigint,
+    f.cost_limit::numeric, f.grant_cost, f.cost, f.held_cost, greatest(f.cost_allowance - f.cost - f.held_cost, 0),
+    f.request_limit::integer, least(f.requests, v_max)::bigint, least(f.held_requests, v_max)::bigint,
+    greatest(f.request_limit - f.requests - f.held_requests, 0)::bigint,
+    f.soft_percent::smallint,
+    (f.tokens + f.held_tokens) * 100 >= f.token_allowance * f.soft_percent
+      or (f.cost + f.held_cost) * 100 >= f.cost_allowance * f.soft_percent
+      or (f.requests + f.held_requests) * 100 >= f.request_limit * f.soft_percent,
+    f.tokens + f.held_tokens >= f.token_allowance
+      or f.cost + f.held_cost >= f.cost_allowance
+      or f.requests + f.held_requests >= f.request_limit,
+    case when f.role is not null then p_user_id end, f.role,
+    f.token_cap::bigint, least(f.m_tokens, v_max)::bigint, least(f.m_held_tokens, v_max)::bigint,
+    case when f.token_cap is not null then greatest(f.token_cap - f.m_tokens - f.m_held_tokens, 0)::bigint end,
+    f.cost_cap::numeric, f.m_cost, f.m_held_cost,
+    case when f.cost_cap is not null then greatest(f.cost_cap - f.m_cost - f.m_held_cost, 0) end,
+    f.rpm::integer, f.tpm::bigint
+  from f;
 end;
 $$;
 

@@ -22,9 +22,12 @@ returns table (
 language plpgsql
 stable
 set search_path = pg_catalog, pg_temp
--- Plan each lookup for the user at hand: a plan cached for "any user" is
--- priced from averages that a few very busy users skew.
-set plan_cache_mode = force_custom_plan
+-- Postgres's own choice, whatever the caller's session says: custom plans for
+-- the first calls of a session, then the generic plan only if its estimated
+-- cost is no worse than theirs (a busy user's history keeps custom plans).
+-- Forcing custom plans planned both statements on every call: about 0.1 ms
+-- of a 0.2 ms call.
+set plan_cache_mode = auto
 security invoker
 as $$
 declare
@@ -60,14 +63,16 @@ begin
   from public.ai_usage_daily d
   where d.user_id = p_user_id and d.date >= v_start;
 
-  select coalesce(sum(r.estimated_tokens), 0), coalesce(sum(r.estimated_cost_usd), 0), count(*)
-    into v_held_tokens, v_held_cost, v_held_requests
-  from public.quota_reservations r
-  where r.user_id = p_user_id and r.status = 'active' and r.expires_at > now() and r.organisation_id is null;
-
-  select coalesce(sum(g.tokens), 0), coalesce(sum(g.cost_usd), 0) into v_grant_tokens, v_grant_cost
-  from public.quota_grants g
-  where g.user_id = p_user_id and g.expires_at > now() and g.starts_at <= now() and g.voided_at is null;
+  -- Holds and grants in one statement (each statement costs its own
+  -- planning and executor start on every call).
+  select h.tokens, h.cost, h.requests, g.tokens, g.cost
+    into v_held_tokens, v_held_cost, v_held_requests, v_grant_tokens, v_grant_cost
+  from (select coalesce(sum(r.estimated_tokens), 0) as tokens, coalesce(sum(r.estimated_cost_usd), 0) as cost, count(*) as requests
+        from public.quota_reservations r
+        where r.user_id = p_user_id and r.status = 'active' and r.expires_at > now() and r.organisation_id is null) h,
+       (select coalesce(sum(gr.tokens), 0) as tokens, coalesce(sum(gr.cost_usd), 0) as cost
+        from public.quota_grants gr
+        where gr.user_id = p_user_id and gr.expires_at > now() and gr.starts_at <= now() and gr.voided_at is null) g;
   v_token_allowance := q.monthly_token_limit + v_grant_tokens;
   v_cost_allowance := q.monthly_cost_limit_usd + v_grant_cost;
 

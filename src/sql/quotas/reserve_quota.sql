@@ -45,7 +45,11 @@ returns table (
   tokens_remaining bigint, cost_remaining_usd numeric, requests_remaining bigint, retry_after_ms bigint)
 language plpgsql
 set search_path = pg_catalog, pg_temp
-set plan_cache_mode = force_custom_plan
+-- Its own statements are key lookups, whose generic plans are as good as any;
+-- a setting here also holds in the functions it calls that set none. Forcing
+-- custom plans planned every statement of an organisation's reservation on
+-- every call: 2.1 ms against 0.9 ms (pgbench, one connection, with commit).
+set plan_cache_mode = auto
 security definer
 as $$
 declare
@@ -56,8 +60,8 @@ declare
   v_reason text;
   -- What a refusal tells: limit, period, use plus holds, the limit.
   v_refused record;
-  v_user_tier text;
-  v_tier public.quota_tiers%rowtype;
+  -- The tier whose model rules apply: the organisation's, else the user's.
+  v_rules record;
   v_model text := lower(btrim(p_model));
   v_local boolean;
   v_pattern record;
@@ -105,15 +109,27 @@ begin
     end if;
   end if;
 
-  -- One decision at a time per user, and per organisation.
-  select uq.tier_id into v_user_tier from public.user_quotas uq where uq.user_id = p_user_id for update;
+  -- One decision at a time per user, and per organisation (locked in that
+  -- order), each read with its tier's rules in the same statement.
+  select t.id as tier_id, t.allowed_models, t.allow_local_models, t.requests_per_minute, t.tokens_per_minute
+    into v_rules
+  from public.user_quotas uq join public.quota_tiers t on t.id = uq.tier_id
+  where uq.user_id = p_user_id
+  for update of uq;
   if not found then
     perform private.bad_input('user_id', 'has no quota (no such user)', '23503');
   end if;
+  v_user_rpm := v_rules.requests_per_minute;
+  v_user_tpm := v_rules.tokens_per_minute;
   if p_organisation_id is not null then
-    perform 1 from public.organisations o where o.id = p_organisation_id for update;
-    if not exists (select 1 from public.organisation_members m
-                   where m.organisation_id = p_organisation_id and m.user_id = p_user_id) then
+    select t.id as tier_id, t.allowed_models, t.allow_local_models
+      into v_rules
+    from public.organisations o
+    join public.organisation_members m on m.organisation_id = o.id and m.user_id = p_user_id
+    join public.quota_tiers t on t.id = o.tier_id
+    where o.id = p_organisation_id
+    for update of o;
+    if not found then
       perform private.bad_input('organisation_id', 'is not an organisation of this user', '23503');
     end if;
   end if;
@@ -197,16 +213,15 @@ begin
 
   -- Model rules of the tier: which models, and monthly tokens per model family.
   if p_model is not null then
-    select * into v_tier from public.quota_tiers t where t.id = v_status.tier_id;
-    if (v_local and not v_tier.allow_local_models)
-       or (not v_local and v_tier.allowed_models is not null
-           and not exists (select 1 from unnest(v_tier.allowed_models) a(pattern)
+    if (v_local and not v_rules.allow_local_models)
+       or (not v_local and v_rules.allowed_models is not null
+           and not exists (select 1 from unnest(v_rules.allowed_models) a(pattern)
                            where p_provider || '/' || v_model like private.model_pattern_like(a.pattern))) then
       v_reason := 'model_not_allowed';
     else
       for v_pattern in
         select l.model_pattern, l.monthly_token_limit from public.tier_model_limits l
-        where l.tier_id = v_tier.id and p_provider || '/' || v_model like private.model_pattern_like(l.model_pattern)
+        where l.tier_id = v_rules.tier_id and p_provider || '/' || v_model like private.model_pattern_like(l.model_pattern)
       loop
         if p_organisation_id is not null then
           select coalesce(sum(d.total_tokens), 0) into v_used from public.organisation_usage_daily d
@@ -232,8 +247,6 @@ begin
   end if;
 
   -- Per-minute limits: the user's (from their tier), then the organisation's.
-  select t.requests_per_minute, t.tokens_per_minute into v_user_rpm, v_user_tpm
-  from public.quota_tiers t where t.id = v_user_tier;
   if v_user_rpm is not null or v_user_tpm is not null then
     select * into v_user_state from private.rate_limit_step(p_user_id, v_user_rpm, v_user_tpm, p_estimated_tokens, v_now);
     if v_user_state.subject_id is null then
