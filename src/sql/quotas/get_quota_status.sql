@@ -22,11 +22,13 @@ returns table (
 language plpgsql
 stable
 set search_path = pg_catalog, pg_temp
--- Plan each lookup for the user at hand: a plan cached for "any user" is
--- priced from averages that a few very busy users skew (measured: with
--- Postgres's own choice, 0.34 ms at 100k events against 0.11 ms at 10k).
--- Everything is therefore read in one statement, planned once per call.
-set plan_cache_mode = force_custom_plan
+-- Postgres's own choice of plan, whatever the caller's session says: custom
+-- plans for the first calls of a session, then the generic one unless it is
+-- estimated dearer. Everything is read in one statement over index ranges of
+-- the period. Forcing a custom plan planned that statement on every call:
+-- 0.50 ms a call against 0.28 ms for a user with a year of daily rows
+-- (pgbench, one connection).
+set plan_cache_mode = auto
 security invoker
 as $$
 declare
