@@ -66,7 +66,7 @@ const spec: Record<string, RelationSpec> = {
   organisation_invitations: {
     filter: orgRows,
     insert: (c) => sql`insert into public.organisation_invitations (organisation_id, email, token_hash, expires_at)
-      values (${c.orgA}::uuid, 'new@example.com', sha256(${key()}::bytea), now() + interval '1 day') returning 1`,
+      values (${c.orgA}::uuid, 'new@example.com', sha256(convert_to(${key()}::text, 'UTF8')), now() + interval '1 day') returning 1`,
     update: 'email = email',
     // Made and accepted through the functions only; the owner (a manager) reads them.
     allow: { select: ownerAndService, insert: [], update: [], delete: serviceOnly },
@@ -322,7 +322,7 @@ beforeAll(async () => {
     await t.rows(sql`insert into organisation_members (organisation_id, user_id, role) values (${org}, ${member}, 'member')`);
     await recordUsage(t.db, { userId: user, idempotencyKey: 'org', provider: 'ollama', model: 'llama3', agentMode: 'debug', inputTokens: 3, organisationId: org });
     await t.rows(sql`insert into organisation_invitations (organisation_id, email, token_hash, expires_at)
-      values (${org}, 'invited@example.com', sha256(${org}::bytea), now() + interval '1 day')`);
+      values (${org}, 'invited@example.com', sha256(convert_to(${org}::text, 'UTF8')), now() + interval '1 day')`);
     await t.rows(sql`insert into quota_grants (user_id, tokens, reason, expires_at) values (${user}, 100, 'seed', now() + interval '1 day')`);
     await t.rows(sql`insert into rate_limit_state (subject_id, requests_at, tokens_at) values (${user}, now(), now())`);
   }
