@@ -204,165 +204,239 @@ begin
   -- below, off the hot path. An unknown user is refused by the events'
   -- foreign key at the end of the statement (SQLSTATE 23503, "Key (user_id)"
   -- in the detail), which undoes every write: no lookup of our own for it.
-  with p as (
-    select
-      case when p_cost_usd is not null then p_cost_usd
-           when pr.is_local then 0
-           else mp.cost
-      end as cost,
-      case when p_cost_usd is not null then 'given'
-           when pr.is_local then 'free_local'
-           when mp.cost is not null then 'price_table'
-           else 'unpriced'
-      end::public.cost_source as source,
-      case when mp.cost is not null then mp.id end as price_id
-    from public.ai_providers pr
-    left join lateral (
-      select m.id,
-        (p_input_tokens * m.input_per_mtok + p_output_tokens * m.output_per_mtok
-         + p_cached_input_tokens * m.cached_input_per_mtok
-         + (p_cache_write_tokens - p_cache_write_1h_tokens) * m.cache_write_per_mtok
-         + case when p_cache_write_1h_tokens = 0 then 0 else p_cache_write_1h_tokens * m.cache_write_1h_per_mtok end
-         + p_reasoning_tokens * m.reasoning_per_mtok) / 1000000
-        + (case when p_web_search_requests = 0 then 0 else p_web_search_requests * m.web_search_per_k end
-           + case when p_tool_requests = 0 then 0 else p_tool_requests * m.tool_request_per_k end) / 1000 as cost
-      from public.model_prices m
-      where m.provider = p_provider and m.model = v_model and m.service_tier = p_service_tier
-        and m.effective_from <= v_at
-        and m.min_context_tokens <= p_input_tokens + p_cached_input_tokens + p_cache_write_tokens
-      order by m.effective_from desc, m.min_context_tokens desc
-      limit 1) mp on p_cost_usd is null and not pr.is_local
-    where pr.id = p_provider
-      and (p_organisation_id is null
-           or exists (select 1 from public.organisation_members om
-                      where om.organisation_id = p_organisation_id and om.user_id = p_user_id))
-  ),
-  e as (
-    insert into public.ai_usage_events as ev (
-      user_id, session_id, message_id, reservation_id, idempotency_key, provider, model, agent_mode,
-      input_tokens, output_tokens, cached_input_tokens, cache_write_tokens, reasoning_tokens,
-      cost_usd, cost_source, price_id, latency_ms, status, error_code, occurred_at,
-      cache_write_1h_tokens, web_search_requests, tool_requests, service_tier, byok, organisation_id)
-    select
-      p_user_id, p_session_id, p_message_id, p_reservation_id, p_idempotency_key, p_provider, v_model, p_agent_mode,
-      p_input_tokens, p_output_tokens, p_cached_input_tokens, p_cache_write_tokens, p_reasoning_tokens,
-      p.cost, p.source, p.price_id, p_latency_ms, p_status, p_error_code, v_at,
-      p_cache_write_1h_tokens, p_web_search_requests, p_tool_requests, p_service_tier, p_byok, p_organisation_id
-    from p
-    on conflict (user_id, idempotency_key) do nothing
-    returning ev.id, ev.total_tokens, ev.cost_usd, ev.cost_source
-  ),
-  d as (
-    insert into public.ai_usage_daily as d (
-      user_id, date, provider, model, agent_mode, bucket,
-      request_count, success_count, error_count, cancelled_count, unpriced_count,
-      input_tokens, output_tokens, cached_input_tokens, cache_write_tokens, reasoning_tokens, total_tokens,
-      cost_usd, latency_ms_sum, latency_count,
-      cache_write_1h_tokens, web_search_requests, tool_requests, byok_cost_usd)
-    select p_user_id, date_trunc('day', v_at, 'UTC'), p_provider, v_model, p_agent_mode, (e.id % 8)::smallint,
-      1, (p_status = 'success')::int, (p_status = 'error')::int, (p_status = 'cancelled')::int,
-      (e.cost_source = 'unpriced')::int,
-      p_input_tokens, p_output_tokens, p_cached_input_tokens, p_cache_write_tokens, p_reasoning_tokens, e.total_tokens,
-      coalesce(e.cost_usd, 0), coalesce(p_latency_ms, 0), (p_latency_ms is not null)::int,
-      p_cache_write_1h_tokens, p_web_search_requests, p_tool_requests,
-      case when p_byok then coalesce(e.cost_usd, 0) else 0 end
-    from e
-    where p_organisation_id is null
-    on conflict (user_id, date, provider, model, agent_mode, bucket) do update set
-      request_count = d.request_count + 1,
-      success_count = d.success_count + excluded.success_count,
-      error_count = d.error_count + excluded.error_count,
-      cancelled_count = d.cancelled_count + excluded.cancelled_count,
-      unpriced_count = d.unpriced_count + excluded.unpriced_count,
-      input_tokens = d.input_tokens + excluded.input_tokens,
-      output_tokens = d.output_tokens + excluded.output_tokens,
-      cached_input_tokens = d.cached_input_tokens + excluded.cached_input_tokens,
-      cache_write_tokens = d.cache_write_tokens + excluded.cache_write_tokens,
-      reasoning_tokens = d.reasoning_tokens + excluded.reasoning_tokens,
-      total_tokens = d.total_tokens + excluded.total_tokens,
-      cost_usd = d.cost_usd + excluded.cost_usd,
-      latency_ms_sum = d.latency_ms_sum + excluded.latency_ms_sum,
-      latency_count = d.latency_count + excluded.latency_count,
-      cache_write_1h_tokens = d.cache_write_1h_tokens + excluded.cache_write_1h_tokens,
-      web_search_requests = d.web_search_requests + excluded.web_search_requests,
-      tool_requests = d.tool_requests + excluded.tool_requests,
-      byok_cost_usd = d.byok_cost_usd + excluded.byok_cost_usd,
-      updated_at = now()
-    returning d.request_count
-  ),
-  -- An organisation's request: its daily total and the member's.
-  od as (
-    insert into public.organisation_usage_daily as d (
-      organisation_id, date, provider, model, agent_mode, bucket,
-      request_count, success_count, error_count, cancelled_count, unpriced_count,
-      input_tokens, output_tokens, cached_input_tokens, cache_write_tokens, reasoning_tokens, total_tokens,
-      cost_usd, byok_cost_usd)
-    select p_organisation_id, date_trunc('day', v_at, 'UTC'), p_provider, v_model, p_agent_mode, (e.id % 8)::smallint,
-      1, (p_status = 'success')::int, (p_status = 'error')::int, (p_status = 'cancelled')::int,
-      (e.cost_source = 'unpriced')::int,
-      p_input_tokens, p_output_tokens, p_cached_input_tokens, p_cache_write_tokens, p_reasoning_tokens, e.total_tokens,
-      coalesce(e.cost_usd, 0), case when p_byok then coalesce(e.cost_usd, 0) else 0 end
-    from e
-    where p_organisation_id is not null
-    on conflict (organisation_id, date, provider, model, agent_mode, bucket) do update set
-      request_count = d.request_count + 1,
-      success_count = d.success_count + excluded.success_count,
-      error_count = d.error_count + excluded.error_count,
-      cancelled_count = d.cancelled_count + excluded.cancelled_count,
-      unpriced_count = d.unpriced_count + excluded.unpriced_count,
-      input_tokens = d.input_tokens + excluded.input_tokens,
-      output_tokens = d.output_tokens + excluded.output_tokens,
-      cached_input_tokens = d.cached_input_tokens + excluded.cached_input_tokens,
-      cache_write_tokens = d.cache_write_tokens + excluded.cache_write_tokens,
-      reasoning_tokens = d.reasoning_tokens + excluded.reasoning_tokens,
-      total_tokens = d.total_tokens + excluded.total_tokens,
-      cost_usd = d.cost_usd + excluded.cost_usd,
-      byok_cost_usd = d.byok_cost_usd + excluded.byok_cost_usd,
-      updated_at = now()
-    returning d.request_count
-  ),
-  md as (
-    insert into public.organisation_member_usage_daily as d (
-      organisation_id, user_id, date, bucket, request_count, total_tokens, cost_usd, byok_cost_usd)
-    select p_organisation_id, p_user_id, date_trunc('day', v_at, 'UTC'), (e.id % 8)::smallint,
-      1, e.total_tokens, coalesce(e.cost_usd, 0), case when p_byok then coalesce(e.cost_usd, 0) else 0 end
-    from e
-    where p_organisation_id is not null
-    on conflict (organisation_id, user_id, date, bucket) do update set
-      request_count = d.request_count + 1,
-      total_tokens = d.total_tokens + excluded.total_tokens,
-      cost_usd = d.cost_usd + excluded.cost_usd,
-      byok_cost_usd = d.byok_cost_usd + excluded.byok_cost_usd,
-      updated_at = now()
-    returning d.request_count
-  ),
-  -- Session figures: input counts everything read (incl. cache), output everything written (incl. reasoning).
-  s as (
-    update public.agent_sessions ss set
-      request_count = ss.request_count + 1,
-      input_tokens = ss.input_tokens + p_input_tokens + p_cached_input_tokens + p_cache_write_tokens,
-      output_tokens = ss.output_tokens + p_output_tokens + p_reasoning_tokens,
-      total_tokens = ss.total_tokens + e.total_tokens,
-      cost_usd = ss.cost_usd + coalesce(e.cost_usd, 0),
-      updated_at = now()
-    from e
-    where ss.id = p_session_id and ss.user_id = p_user_id
-    returning ss.request_count
-  ),
-  -- The real usage replaces the estimate. A reservation that expired (or was
-  -- swept) while the request ran is settled all the same: the request happened.
-  r as (
-    update public.quota_reservations rr set status = 'settled', resolved_at = now()
-    where rr.id = p_reservation_id and rr.user_id = p_user_id and rr.status in ('active', 'expired')
-      and exists (select 1 from e)
-    returning rr.id
-  )
-  -- d, or od and md, have one row for the event, s and r at most one each
-  -- (joined, not aggregated: an aggregate is more to build for every call).
-  select e.id, e.total_tokens, e.cost_usd, e.cost_source, (s.request_count is not null)::int, (r.id is not null)::int,
-         greatest(d.request_count, od.request_count, md.request_count), s.request_count
-    into event_id, total_tokens, cost_usd, cost_source, v_sessions, v_reservations, v_day_requests, v_session_requests
-  from e left join d on true left join od on true left join md on true left join s on true left join r on true;
+  if p_organisation_id is null then
+    with p as (
+      select
+        case when p_cost_usd is not null then p_cost_usd
+             when pr.is_local then 0
+             else mp.cost
+        end as cost,
+        case when p_cost_usd is not null then 'given'
+             when pr.is_local then 'free_local'
+             when mp.cost is not null then 'price_table'
+             else 'unpriced'
+        end::public.cost_source as source,
+        case when mp.cost is not null then mp.id end as price_id
+      from public.ai_providers pr
+      left join lateral (
+        select m.id,
+          (p_input_tokens * m.input_per_mtok + p_output_tokens * m.output_per_mtok
+           + p_cached_input_tokens * m.cached_input_per_mtok
+           + (p_cache_write_tokens - p_cache_write_1h_tokens) * m.cache_write_per_mtok
+           + case when p_cache_write_1h_tokens = 0 then 0 else p_cache_write_1h_tokens * m.cache_write_1h_per_mtok end
+           + p_reasoning_tokens * m.reasoning_per_mtok) / 1000000
+          + (case when p_web_search_requests = 0 then 0 else p_web_search_requests * m.web_search_per_k end
+             + case when p_tool_requests = 0 then 0 else p_tool_requests * m.tool_request_per_k end) / 1000 as cost
+        from public.model_prices m
+        where m.provider = p_provider and m.model = v_model and m.service_tier = p_service_tier
+          and m.effective_from <= v_at
+          and m.min_context_tokens <= p_input_tokens + p_cached_input_tokens + p_cache_write_tokens
+        order by m.effective_from desc, m.min_context_tokens desc
+        limit 1) mp on p_cost_usd is null and not pr.is_local
+      where pr.id = p_provider
+    ),
+    e as (
+      insert into public.ai_usage_events as ev (
+        user_id, session_id, message_id, reservation_id, idempotency_key, provider, model, agent_mode,
+        input_tokens, output_tokens, cached_input_tokens, cache_write_tokens, reasoning_tokens,
+        cost_usd, cost_source, price_id, latency_ms, status, error_code, occurred_at,
+        cache_write_1h_tokens, web_search_requests, tool_requests, service_tier, byok)
+      select
+        p_user_id, p_session_id, p_message_id, p_reservation_id, p_idempotency_key, p_provider, v_model, p_agent_mode,
+        p_input_tokens, p_output_tokens, p_cached_input_tokens, p_cache_write_tokens, p_reasoning_tokens,
+        p.cost, p.source, p.price_id, p_latency_ms, p_status, p_error_code, v_at,
+        p_cache_write_1h_tokens, p_web_search_requests, p_tool_requests, p_service_tier, p_byok
+      from p
+      on conflict (user_id, idempotency_key) do nothing
+      returning ev.id, ev.total_tokens, ev.cost_usd, ev.cost_source
+    ),
+    d as (
+      insert into public.ai_usage_daily as d (
+        user_id, date, provider, model, agent_mode, bucket,
+        request_count, success_count, error_count, cancelled_count, unpriced_count,
+        input_tokens, output_tokens, cached_input_tokens, cache_write_tokens, reasoning_tokens, total_tokens,
+        cost_usd, latency_ms_sum, latency_count,
+        cache_write_1h_tokens, web_search_requests, tool_requests, byok_cost_usd)
+      select p_user_id, date_trunc('day', v_at, 'UTC'), p_provider, v_model, p_agent_mode, (e.id % 8)::smallint,
+        1, (p_status = 'success')::int, (p_status = 'error')::int, (p_status = 'cancelled')::int,
+        (e.cost_source = 'unpriced')::int,
+        p_input_tokens, p_output_tokens, p_cached_input_tokens, p_cache_write_tokens, p_reasoning_tokens, e.total_tokens,
+        coalesce(e.cost_usd, 0), coalesce(p_latency_ms, 0), (p_latency_ms is not null)::int,
+        p_cache_write_1h_tokens, p_web_search_requests, p_tool_requests,
+        case when p_byok then coalesce(e.cost_usd, 0) else 0 end
+      from e
+      on conflict (user_id, date, provider, model, agent_mode, bucket) do update set
+        request_count = d.request_count + 1,
+        success_count = d.success_count + excluded.success_count,
+        error_count = d.error_count + excluded.error_count,
+        cancelled_count = d.cancelled_count + excluded.cancelled_count,
+        unpriced_count = d.unpriced_count + excluded.unpriced_count,
+        input_tokens = d.input_tokens + excluded.input_tokens,
+        output_tokens = d.output_tokens + excluded.output_tokens,
+        cached_input_tokens = d.cached_input_tokens + excluded.cached_input_tokens,
+        cache_write_tokens = d.cache_write_tokens + excluded.cache_write_tokens,
+        reasoning_tokens = d.reasoning_tokens + excluded.reasoning_tokens,
+        total_tokens = d.total_tokens + excluded.total_tokens,
+        cost_usd = d.cost_usd + excluded.cost_usd,
+        latency_ms_sum = d.latency_ms_sum + excluded.latency_ms_sum,
+        latency_count = d.latency_count + excluded.latency_count,
+        cache_write_1h_tokens = d.cache_write_1h_tokens + excluded.cache_write_1h_tokens,
+        web_search_requests = d.web_search_requests + excluded.web_search_requests,
+        tool_requests = d.tool_requests + excluded.tool_requests,
+        byok_cost_usd = d.byok_cost_usd + excluded.byok_cost_usd,
+        updated_at = now()
+      returning d.request_count
+    ),
+    -- Session figures: input counts everything read (incl. cache), output everything written (incl. reasoning).
+    s as (
+      update public.agent_sessions ss set
+        request_count = ss.request_count + 1,
+        input_tokens = ss.input_tokens + p_input_tokens + p_cached_input_tokens + p_cache_write_tokens,
+        output_tokens = ss.output_tokens + p_output_tokens + p_reasoning_tokens,
+        total_tokens = ss.total_tokens + e.total_tokens,
+        cost_usd = ss.cost_usd + coalesce(e.cost_usd, 0),
+        updated_at = now()
+      from e
+      where ss.id = p_session_id and ss.user_id = p_user_id
+      returning ss.request_count
+    ),
+    -- The real usage replaces the estimate. A reservation that expired (or was
+    -- swept) while the request ran is settled all the same: the request happened.
+    r as (
+      update public.quota_reservations rr set status = 'settled', resolved_at = now()
+      where rr.id = p_reservation_id and rr.user_id = p_user_id and rr.status in ('active', 'expired')
+        and exists (select 1 from e)
+      returning rr.id
+    )
+    -- d has one row for the event, s and r at most one each (joined, not
+    -- aggregated: an aggregate is more to build for every call).
+    select e.id, e.total_tokens, e.cost_usd, e.cost_source, (s.request_count is not null)::int, (r.id is not null)::int,
+           d.request_count, s.request_count
+      into event_id, total_tokens, cost_usd, cost_source, v_sessions, v_reservations, v_day_requests, v_session_requests
+    from e cross join d left join s on true left join r on true;
+  else
+    -- An organisation's request (the user must be a member): the same,
+    -- with the organisation's daily total and the member's instead of the
+    -- user's. Two statements rather than one with both kinds of totals: a
+    -- statement opens every table it may write on each call, rows or not,
+    -- and the personal path would pay for the organisation's.
+    with p as (
+      select
+        case when p_cost_usd is not null then p_cost_usd
+             when pr.is_local then 0
+             else mp.cost
+        end as cost,
+        case when p_cost_usd is not null then 'given'
+             when pr.is_local then 'free_local'
+             when mp.cost is not null then 'price_table'
+             else 'unpriced'
+        end::public.cost_source as source,
+        case when mp.cost is not null then mp.id end as price_id
+      from public.ai_providers pr
+      left join lateral (
+        select m.id,
+          (p_input_tokens * m.input_per_mtok + p_output_tokens * m.output_per_mtok
+           + p_cached_input_tokens * m.cached_input_per_mtok
+           + (p_cache_write_tokens - p_cache_write_1h_tokens) * m.cache_write_per_mtok
+           + case when p_cache_write_1h_tokens = 0 then 0 else p_cache_write_1h_tokens * m.cache_write_1h_per_mtok end
+           + p_reasoning_tokens * m.reasoning_per_mtok) / 1000000
+          + (case when p_web_search_requests = 0 then 0 else p_web_search_requests * m.web_search_per_k end
+             + case when p_tool_requests = 0 then 0 else p_tool_requests * m.tool_request_per_k end) / 1000 as cost
+        from public.model_prices m
+        where m.provider = p_provider and m.model = v_model and m.service_tier = p_service_tier
+          and m.effective_from <= v_at
+          and m.min_context_tokens <= p_input_tokens + p_cached_input_tokens + p_cache_write_tokens
+        order by m.effective_from desc, m.min_context_tokens desc
+        limit 1) mp on p_cost_usd is null and not pr.is_local
+      where pr.id = p_provider
+        and exists (select 1 from public.organisation_members om
+                    where om.organisation_id = p_organisation_id and om.user_id = p_user_id)
+    ),
+    e as (
+      insert into public.ai_usage_events as ev (
+        user_id, session_id, message_id, reservation_id, idempotency_key, provider, model, agent_mode,
+        input_tokens, output_tokens, cached_input_tokens, cache_write_tokens, reasoning_tokens,
+        cost_usd, cost_source, price_id, latency_ms, status, error_code, occurred_at,
+        cache_write_1h_tokens, web_search_requests, tool_requests, service_tier, byok, organisation_id)
+      select
+        p_user_id, p_session_id, p_message_id, p_reservation_id, p_idempotency_key, p_provider, v_model, p_agent_mode,
+        p_input_tokens, p_output_tokens, p_cached_input_tokens, p_cache_write_tokens, p_reasoning_tokens,
+        p.cost, p.source, p.price_id, p_latency_ms, p_status, p_error_code, v_at,
+        p_cache_write_1h_tokens, p_web_search_requests, p_tool_requests, p_service_tier, p_byok, p_organisation_id
+      from p
+      on conflict (user_id, idempotency_key) do nothing
+      returning ev.id, ev.total_tokens, ev.cost_usd, ev.cost_source
+    ),
+    -- An organisation's request: its daily total and the member's.
+    od as (
+      insert into public.organisation_usage_daily as d (
+        organisation_id, date, provider, model, agent_mode, bucket,
+        request_count, success_count, error_count, cancelled_count, unpriced_count,
+        input_tokens, output_tokens, cached_input_tokens, cache_write_tokens, reasoning_tokens, total_tokens,
+        cost_usd, byok_cost_usd)
+      select p_organisation_id, date_trunc('day', v_at, 'UTC'), p_provider, v_model, p_agent_mode, (e.id % 8)::smallint,
+        1, (p_status = 'success')::int, (p_status = 'error')::int, (p_status = 'cancelled')::int,
+        (e.cost_source = 'unpriced')::int,
+        p_input_tokens, p_output_tokens, p_cached_input_tokens, p_cache_write_tokens, p_reasoning_tokens, e.total_tokens,
+        coalesce(e.cost_usd, 0), case when p_byok then coalesce(e.cost_usd, 0) else 0 end
+      from e
+      on conflict (organisation_id, date, provider, model, agent_mode, bucket) do update set
+        request_count = d.request_count + 1,
+        success_count = d.success_count + excluded.success_count,
+        error_count = d.error_count + excluded.error_count,
+        cancelled_count = d.cancelled_count + excluded.cancelled_count,
+        unpriced_count = d.unpriced_count + excluded.unpriced_count,
+        input_tokens = d.input_tokens + excluded.input_tokens,
+        output_tokens = d.output_tokens + excluded.output_tokens,
+        cached_input_tokens = d.cached_input_tokens + excluded.cached_input_tokens,
+        cache_write_tokens = d.cache_write_tokens + excluded.cache_write_tokens,
+        reasoning_tokens = d.reasoning_tokens + excluded.reasoning_tokens,
+        total_tokens = d.total_tokens + excluded.total_tokens,
+        cost_usd = d.cost_usd + excluded.cost_usd,
+        byok_cost_usd = d.byok_cost_usd + excluded.byok_cost_usd,
+        updated_at = now()
+      returning d.request_count
+    ),
+    md as (
+      insert into public.organisation_member_usage_daily as d (
+        organisation_id, user_id, date, bucket, request_count, total_tokens, cost_usd, byok_cost_usd)
+      select p_organisation_id, p_user_id, date_trunc('day', v_at, 'UTC'), (e.id % 8)::smallint,
+        1, e.total_tokens, coalesce(e.cost_usd, 0), case when p_byok then coalesce(e.cost_usd, 0) else 0 end
+      from e
+      on conflict (organisation_id, user_id, date, bucket) do update set
+        request_count = d.request_count + 1,
+        total_tokens = d.total_tokens + excluded.total_tokens,
+        cost_usd = d.cost_usd + excluded.cost_usd,
+        byok_cost_usd = d.byok_cost_usd + excluded.byok_cost_usd,
+        updated_at = now()
+      returning d.request_count
+    ),
+    -- Session figures: input counts everything read (incl. cache), output everything written (incl. reasoning).
+    s as (
+      update public.agent_sessions ss set
+        request_count = ss.request_count + 1,
+        input_tokens = ss.input_tokens + p_input_tokens + p_cached_input_tokens + p_cache_write_tokens,
+        output_tokens = ss.output_tokens + p_output_tokens + p_reasoning_tokens,
+        total_tokens = ss.total_tokens + e.total_tokens,
+        cost_usd = ss.cost_usd + coalesce(e.cost_usd, 0),
+        updated_at = now()
+      from e
+      where ss.id = p_session_id and ss.user_id = p_user_id
+      returning ss.request_count
+    ),
+    -- The real usage replaces the estimate. A reservation that expired (or was
+    -- swept) while the request ran is settled all the same: the request happened.
+    r as (
+      update public.quota_reservations rr set status = 'settled', resolved_at = now()
+      where rr.id = p_reservation_id and rr.user_id = p_user_id and rr.status in ('active', 'expired')
+        and exists (select 1 from e)
+      returning rr.id
+    )
+    select e.id, e.total_tokens, e.cost_usd, e.cost_source, (s.request_count is not null)::int, (r.id is not null)::int,
+           greatest(od.request_count, md.request_count), s.request_count
+      into event_id, total_tokens, cost_usd, cost_source, v_sessions, v_reservations, v_day_requests, v_session_requests
+    from e cross join od cross join md left join s on true left join r on true;
+  end if;
 
   if event_id is null then
     if not exists (select 1 from public.profiles pf where pf.id = p_user_id) then
