@@ -26,6 +26,9 @@ set plan_cache_mode = auto
 as $$
 declare
   v_start timestamptz := date_trunc('month', now(), 'UTC');
+  -- Both bounds of the period: the generic plan is then estimated as the
+  -- narrow index range it is (see get_quota_status).
+  v_end timestamptz := ((date_trunc('month', now(), 'UTC') at time zone 'UTC') + interval '1 month') at time zone 'UTC';
   v_today timestamptz := date_trunc('day', now(), 'UTC');
   v_max constant numeric := {{limits.reportedCountMax}};
 begin
@@ -58,7 +61,7 @@ begin
       (select coalesce(sum(d.total_tokens), 0) as tokens, coalesce(sum(d.cost_usd - d.byok_cost_usd), 0) as cost,
               coalesce(sum(d.request_count) filter (where d.date = v_today), 0) as requests
        from public.organisation_usage_daily d
-       where d.organisation_id = p_organisation_id and d.date >= v_start) u,
+       where d.organisation_id = p_organisation_id and d.date >= v_start and d.date < v_end) u,
       (select coalesce(sum(r.estimated_tokens), 0) as tokens, coalesce(sum(r.estimated_cost_usd), 0) as cost, count(*) as requests,
               coalesce(sum(r.estimated_tokens) filter (where r.user_id = p_user_id), 0) as member_tokens,
               coalesce(sum(r.estimated_cost_usd) filter (where r.user_id = p_user_id), 0) as member_cost
@@ -66,12 +69,12 @@ begin
        where r.organisation_id = p_organisation_id and r.status = 'active' and r.expires_at > now()) h,
       (select coalesce(sum(d.total_tokens), 0) as tokens, coalesce(sum(d.cost_usd - d.byok_cost_usd), 0) as cost
        from public.organisation_member_usage_daily d
-       where d.organisation_id = p_organisation_id and d.user_id = p_user_id and d.date >= v_start) mu,
+       where d.organisation_id = p_organisation_id and d.user_id = p_user_id and d.date >= v_start and d.date < v_end) mu,
       (select coalesce(sum(gr.tokens), 0) as tokens, coalesce(sum(gr.cost_usd), 0) as cost
        from public.quota_grants gr
        where gr.organisation_id = p_organisation_id and gr.expires_at > now() and gr.starts_at <= now() and gr.voided_at is null) g)
   select
-    f.id, f.tier_id, v_start, ((v_start at time zone 'UTC') + interval '1 month') at time zone 'UTC',
+    f.id, f.tier_id, v_start, v_end,
     f.token_limit::bigint, least(f.grant_tokens, v_max)::bigint, least(f.tokens, v_max)::bigint, least(f.held_tokens, v_max)::bigint,
     least(greatest(f.token_allowance - f.tokens - f.held_tokens, 0), v_max)::bigint,
     f.cost_limit::numeric, f.grant_cost, f.cost, f.held_cost, greatest(f.cost_allowance - f.cost - f.held_cost, 0),
