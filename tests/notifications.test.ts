@@ -436,6 +436,9 @@ describe('to backends: the outbox', () => {
     await emptyOutbox();
     const ids = await notificationsFor(30);
     const pool = t.connect(4);
+    // Connections opened first, so that neither worker starts while the
+    // other is still connecting; each gives the other a turn between claims.
+    await Promise.all([0, 1, 2, 3].map(() => queryRows(pool.db, sql`select pg_sleep(0.05)`)));
     const seen: number[][] = [[], []];
     await Promise.all(
       [0, 1].map(async (w) => {
@@ -443,6 +446,7 @@ describe('to backends: the outbox', () => {
           const batch = await claimNotifications(pool.db, { batch: 3 });
           if (batch.length === 0) return;
           seen[w]!.push(...batch.map((c) => c.id));
+          await new Promise((resolve) => setTimeout(resolve, 5));
         }
       }),
     );
