@@ -1,5 +1,6 @@
 import type { DbOrTx } from '../db.js';
 import { parseInput, withInputErrors } from '../errors.js';
+import { normalizeModel } from '../pricing/models.js';
 import { callFunction } from '../rpc.js';
 import { quotaStatusInput, releaseQuotaInput, reserveQuotaInput, type ReserveQuotaInput } from '../validation/quotas.js';
 
@@ -127,7 +128,8 @@ export async function reserveQuota(db: DbOrTx, input: ReserveQuotaInput): Promis
       p_ttl: `${v.ttlSeconds} seconds`,
       p_organisation_id: v.organisationId,
       p_provider: v.provider,
-      p_model: v.model,
+      // The model as prices, totals and the tier's patterns know it (record_usage's rule).
+      p_model: v.provider !== undefined && v.model !== undefined ? normalizeModel(v.provider, v.model) : undefined,
     }),
   );
   if (!r) throw new Error('reserve_quota returned no row');
