@@ -16,6 +16,7 @@ export type { AuthErrorCode, VerifyOptions } from './auth/asUser.js';
 export { ValidationError, fromDatabaseError, parseInput, pgErrorOf } from './errors.js';
 export type { PgError } from './errors.js';
 export { recordUsage, recordAdjustment, getMonthlyUsage, purgeUsageEvents } from './queries/usage.js';
+export { runMaintenance, type MaintenanceRun } from './queries/maintenance.js';
 export type { RecordedUsage, RecordedAdjustment, MonthlyUsageRow } from './queries/usage.js';
 export { getQuotaStatus, reserveQuota, releaseQuota, expireReservations } from './queries/quotas.js';
 export type { QuotaStatus, Reservation, RefusalReason } from './queries/quotas.js';

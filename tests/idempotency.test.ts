@@ -82,6 +82,15 @@ describe('a recorded key outlives retention for the idempotency window', () => {
     return row!.n;
   }
   const purge = () => asService(t.db, (tx) => purgeUsageEvents(tx, { olderThanDays: limits.idempotencyWindowDays }));
+  /** History: the event of key `k` happened `occurred` ago and was recorded `recorded` ago (its key with it). */
+  async function age(k: string, occurred: string, recorded: string): Promise<void> {
+    await t.rows(sql`with e as (
+        update ai_usage_events set occurred_at = now() - ${occurred}::interval,
+          created_at = least(created_at, now() - ${recorded}::interval)
+        where user_id = ${user} and idempotency_key = ${k} returning id, occurred_at, created_at)
+      update ai_usage_event_keys k set occurred_at = e.occurred_at, created_at = e.created_at
+      from e where k.event_id = e.id`);
+  }
 
   it('retention may not be shorter than the window', async () => {
     await expect(asService(t.db, (tx) => purgeUsageEvents(tx, { olderThanDays: 1 }))).rejects.toThrow(
@@ -95,7 +104,7 @@ describe('a recorded key outlives retention for the idempotency window', () => {
     const k = key();
     await recordUsage(t.db, { ...usage, userId: user, idempotencyKey: k });
     // It happened 40 days ago by its own account; it was recorded just now.
-    await t.rows(sql`update ai_usage_events set occurred_at = now() - interval '40 days' where user_id = ${user} and idempotency_key = ${k}`);
+    await age(k, '40 days', '0 days');
     const requests = await dailyRequests();
     await purge();
     expect(await events(k)).toBe(1);
@@ -109,13 +118,32 @@ describe('a recorded key outlives retention for the idempotency window', () => {
     const gone = key();
     await recordUsage(t.db, { ...usage, userId: user, idempotencyKey: kept });
     await recordUsage(t.db, { ...usage, userId: user, idempotencyKey: gone });
-    await t.rows(sql`update ai_usage_events set occurred_at = now() - interval '45 days', created_at = now() - interval '29 days'
-      where user_id = ${user} and idempotency_key = ${kept}`);
-    await t.rows(sql`update ai_usage_events set occurred_at = now() - interval '45 days', created_at = now() - interval '31 days'
-      where user_id = ${user} and idempotency_key = ${gone}`);
+    await age(kept, '45 days', '29 days');
+    await age(gone, '45 days', '31 days');
     await purge();
     expect(await events(kept)).toBe(1);
     expect(await events(gone)).toBe(0);
     expect((await recordUsage(t.db, { ...usage, userId: user, idempotencyKey: kept })).duplicate).toBe(true);
+    // Maintenance lets keys go once the window has passed: then, and only
+    // then, the key is free for a new request.
+    await t.rows(sql`select public.run_maintenance()`);
+    const [left] = await t.rows<{ kept: number; gone: number }>(sql`select
+      count(*) filter (where idempotency_key = ${kept})::int as kept, count(*) filter (where idempotency_key = ${gone})::int as gone
+      from ai_usage_event_keys where user_id = ${user}`);
+    expect(left).toEqual({ kept: 1, gone: 0 });
+    expect((await recordUsage(t.db, { ...usage, userId: user, idempotencyKey: kept })).duplicate).toBe(true);
+    expect((await recordUsage(t.db, { ...usage, userId: user, idempotencyKey: gone })).duplicate).toBe(false);
+  });
+
+  it('a retry that says another occurred_at, even in another month, is still the same request', async () => {
+    const k = key();
+    const first = await recordUsage(t.db, { ...usage, userId: user, idempotencyKey: k, occurredAt: new Date(Date.now() - 6 * 86_400_000) });
+    const requests = await dailyRequests();
+    for (const at of [new Date(), new Date(Date.now() - 3 * 86_400_000), undefined]) {
+      const retry = await recordUsage(t.db, { ...usage, userId: user, idempotencyKey: k, occurredAt: at });
+      expect(retry).toMatchObject({ duplicate: true, eventId: first.eventId });
+    }
+    expect(await events(k)).toBe(1);
+    expect(await dailyRequests()).toBe(requests);
   });
 });

@@ -15,12 +15,10 @@ import {
   uniqueIndex,
   uuid,
 } from 'drizzle-orm/pg-core';
-import { agentMessages, agentSessions } from './agentSessions.js';
 import { counter, timestamps, timestamptz, tokenCount, usd, usdPerMillionTokens, usdPerThousand, usdTotal } from './columns.js';
 import { agentMode, costSource, serviceTier, usageKind, usageStatus } from './enums.js';
 import { limits } from './limits.js';
 import { profiles } from './profiles.js';
-import { quotaReservations } from './quotas.js';
 
 /**
  * AI providers as data: a new provider is a row, not a schema change. Local
@@ -122,17 +120,33 @@ export type NewModelPrice = typeof modelPrices.$inferInsert;
  * aggregate, the session figures and any reservation in the same
  * transaction; removed only by retention and account deletion. A retry with
  * the same idempotency key returns the first event.
+ *
+ * Partitioned by month of occurred_at (src/sql/aiUsage/partitions.sql; the
+ * partitions live in schema `partitions`, which no API role can reach):
+ * run_maintenance() creates months ahead, a default partition catches strays
+ * and is emptied by it, and retention drops whole months.
  */
 export const aiUsageEvents = pgTable(
   'ai_usage_events',
   {
-    id: bigint({ mode: 'number' }).primaryKey().generatedAlwaysAsIdentity(),
+    // Unique with occurred_at (the primary key below): the log is partitioned
+    // by month of occurred_at, and every unique index of a partitioned table
+    // holds the partition key. Ids come from one identity sequence, so an id
+    // names one event all the same.
+    id: bigint({ mode: 'number' }).notNull().generatedAlwaysAsIdentity(),
     userId: uuid()
       .notNull()
       .references(() => profiles.id, { onDelete: 'cascade' }),
-    sessionId: uuid().references(() => agentSessions.id, { onDelete: 'set null' }),
-    messageId: bigint({ mode: 'number' }).references(() => agentMessages.id, { onDelete: 'set null' }),
-    reservationId: uuid().references(() => quotaReservations.id, { onDelete: 'set null' }),
+    // The session, message and reservation of the request: no foreign keys.
+    // record_usage checks each belongs to the user in the statement that
+    // writes the event (the session and the reservation are updated there),
+    // and the log outlives them: deleting a session or purging old
+    // reservations never rewrites an event.
+    sessionId: uuid(),
+    messageId: bigint({ mode: 'number' }),
+    reservationId: uuid(),
+    // Unique per user: ai_usage_event_keys holds the key (the log cannot,
+    // see above) for the idempotency window.
     idempotencyKey: text().notNull(),
     provider: text().notNull(),
     model: text().notNull(),
@@ -182,19 +196,19 @@ export const aiUsageEvents = pgTable(
     organisationId: uuid(),
   },
   (t) => [
-    // Idempotency: one event per user and key; also serves the user foreign key.
-    uniqueIndex('ai_usage_events_user_key_key').on(t.userId, t.idempotencyKey),
-    // A user's recent events.
+    primaryKey({ columns: [t.id, t.occurredAt] }),
+    // A user's recent events; also serves the user foreign key.
     index('ai_usage_events_user_time_idx').on(t.userId, t.occurredAt.desc()),
-    // Foreign keys that are usually null: partial indexes stay small.
+    // A session's and a message's events (usually null: partial indexes stay
+    // small). Reservations need none: nothing looks events up by reservation.
     index('ai_usage_events_session_idx').on(t.sessionId).where(sql`${t.sessionId} is not null`),
     index('ai_usage_events_message_idx').on(t.messageId).where(sql`${t.messageId} is not null`),
-    index('ai_usage_events_reservation_idx').on(t.reservationId).where(sql`${t.reservationId} is not null`),
     index('ai_usage_events_price_idx').on(t.priceId).where(sql`${t.priceId} is not null`),
     // The corrections of a request (record_adjustment sums them).
     index('ai_usage_events_adjusts_idx').on(t.adjustsEventId).where(sql`${t.adjustsEventId} is not null`),
-    // Retention deletes the oldest events in batches. Events arrive in time
-    // order, so a BRIN index finds old ones for a fraction of a b-tree's upkeep.
+    // Time ranges within a month (purge_usage_events deletes the oldest in
+    // batches; whole months go by dropping their partition). Events arrive in
+    // time order, so a BRIN index serves for a fraction of a b-tree's upkeep.
     index('ai_usage_events_occurred_at_idx').using('brin', t.occurredAt),
     // No CHECK constraints: events are written only by record_usage and
     // record_adjustment (no API role may insert, update or delete them), which
@@ -203,6 +217,36 @@ export const aiUsageEvents = pgTable(
     // cost known unless unpriced) and build the row from what they checked.
     // A CHECK is read back and prepared again for every insert of the hot
     // path, and changing one would rescan the whole log.
+  ],
+).enableRLS();
+
+/**
+ * The idempotency keys of the event log: one row per user and key, naming
+ * the event recorded under it. The log is partitioned by month, so no index
+ * of its own can be unique per user and key across months; this small table
+ * is, whatever occurred_at a retry carries. Written by record_usage and
+ * record_adjustment in the statement that writes the event (a concurrent
+ * retry waits on the key and then finds it; under REPEATABLE READ it fails
+ * with a serialization error, as for any unique index). Keys are kept for the
+ * idempotency window after they were recorded, then run_maintenance()
+ * removes them; no API role reads or writes them.
+ */
+export const aiUsageEventKeys = pgTable(
+  'ai_usage_event_keys',
+  {
+    // No foreign key (a check on every recorded request): the account's
+    // deletion removes its keys with its events (handle_auth_user_deleted).
+    userId: uuid().notNull(),
+    idempotencyKey: text().notNull(),
+    // The event's primary key.
+    eventId: bigint({ mode: 'number' }).notNull(),
+    occurredAt: timestamptz().notNull(),
+    createdAt: timestamptz().notNull().defaultNow(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.userId, t.idempotencyKey] }),
+    // Keys leave in the order they came: a BRIN index finds the old ones.
+    index('ai_usage_event_keys_created_at_idx').using('brin', t.createdAt),
   ],
 ).enableRLS();
 

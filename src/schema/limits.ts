@@ -53,6 +53,20 @@ export const limits = {
   usageBackdatingDays: 7,
   /** How far in the future occurred_at may lie (clock skew), in seconds. */
   clockSkewSeconds: 300,
+  /**
+   * The shortest retention of raw events, in days: the idempotency window
+   * plus the longest backdating (also the window), so that a month is dropped
+   * only when every event in it was recorded more than a window ago.
+   */
+  usageRetentionMinDays: 60,
+  /** Months of ai_usage_events partitions run_maintenance keeps ready ahead of the current one. */
+  usagePartitionsAhead: 2,
+  /** Rows each purge of one run_maintenance call removes at most (the rest go in later runs). */
+  maintenanceBatch: 10_000,
+  /** run_maintenance's defaults (database settings witchcraft.* override them). */
+  sessionIdleMinutesDefault: 60,
+  reservationRetentionDaysDefault: 30,
+  notificationRetentionDaysDefault: 30,
   /** Characters of a provider id such as "openai". */
   providerIdLength: 64,
   /** Characters of a model name. */

@@ -141,6 +141,11 @@ export const rpcFunctionSpecs = {
     returns: 'boolean',
     executableBy: ['authenticated'],
   },
+  run_maintenance: {
+    args: {},
+    returns: 'jsonb',
+    executableBy: ['service_role'],
+  },
   session_latency: {
     args: { p_session_id: 'uuid' },
     returns: 'TABLE(latency_count integer, avg_ms numeric, p95_ms double precision)',

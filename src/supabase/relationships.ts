@@ -31,31 +31,10 @@ export interface TableRelationships {
   ];
   ai_usage_events: [
     {
-      foreignKeyName: "ai_usage_events_message_id_agent_messages_id_fk";
-      columns: ["message_id"];
-      isOneToOne: false;
-      referencedRelation: "agent_messages";
-      referencedColumns: ["id"];
-    },
-    {
       foreignKeyName: "ai_usage_events_price_id_model_prices_id_fk";
       columns: ["price_id"];
       isOneToOne: false;
       referencedRelation: "model_prices";
-      referencedColumns: ["id"];
-    },
-    {
-      foreignKeyName: "ai_usage_events_reservation_id_quota_reservations_id_fk";
-      columns: ["reservation_id"];
-      isOneToOne: false;
-      referencedRelation: "quota_reservations";
-      referencedColumns: ["id"];
-    },
-    {
-      foreignKeyName: "ai_usage_events_session_id_agent_sessions_id_fk";
-      columns: ["session_id"];
-      isOneToOne: false;
-      referencedRelation: "agent_sessions";
       referencedColumns: ["id"];
     },
     {

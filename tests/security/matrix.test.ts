@@ -201,6 +201,15 @@ const spec: Record<string, RelationSpec> = {
     // record_adjustment, removed only by retention and account deletion.
     allow: { select: ownerAndService, insert: [], update: [], delete: [] },
   },
+  ai_usage_event_keys: {
+    filter: userRows('user_id'),
+    insert: (c) => sql`insert into public.ai_usage_event_keys (user_id, idempotency_key, event_id, occurred_at)
+      values (${c.a}::uuid, ${key()}, 1, now()) returning 1`,
+    update: 'created_at = created_at',
+    // Written only with their events by record_usage and record_adjustment;
+    // removed by run_maintenance after the idempotency window.
+    allow: { select: ownerAndService, insert: [], update: [], delete: [] },
+  },
   ai_usage_daily: {
     filter: userRows('user_id'),
     insert: (c) => sql`insert into public.ai_usage_daily (user_id, date, provider, model, agent_mode)

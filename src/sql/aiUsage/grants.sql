@@ -27,6 +27,12 @@ grant select on table public.ai_usage_events to service_role;
 
 revoke all on sequence public.ai_usage_events_id_seq from public, anon, authenticated, service_role;
 
+-- The idempotency keys: users read their own, as their events; written
+-- only with the events.
+revoke all on table public.ai_usage_event_keys from public, anon, authenticated, service_role;
+
+grant select on table public.ai_usage_event_keys to authenticated, service_role;
+
 revoke all on table public.ai_usage_daily from public, anon, authenticated, service_role;
 
 grant select on table public.ai_usage_daily to authenticated, service_role;

@@ -1,7 +1,9 @@
--- Retention: deletes up to p_batch_size raw events that happened more than
--- p_older_than ago and returns how many it deleted; call it until it returns
--- 0 (each call is its own short transaction). Daily totals are separate rows
--- and stay exact.
+-- Retention within a month: deletes up to p_batch_size raw events that
+-- happened more than p_older_than ago and returns how many it deleted; call
+-- it until it returns 0 (each call is its own short transaction). Daily
+-- totals are separate rows and stay exact. Whole months go faster, and
+-- without leaving dead rows to vacuum, by run_maintenance() dropping their
+-- partitions (witchcraft.usage_retention_days).
 --
 -- The idempotency window: an event recorded less than
 -- {{limits.idempotencyWindowDays}} days ago is never deleted, whatever its
@@ -28,8 +30,8 @@ begin
     perform private.bad_input('batch_size', {{messages.purgeBatch}});
   end if;
   delete from public.ai_usage_events e
-  where e.id in (
-    select x.id from public.ai_usage_events x
+  where (e.id, e.occurred_at) in (
+    select x.id, x.occurred_at from public.ai_usage_events x
     where x.occurred_at < now() - p_older_than
       and x.created_at < now() - interval '{{limits.idempotencyWindowDays}} days'
     order by x.occurred_at

@@ -97,8 +97,9 @@ begin
   -- correction of this same request: a request's key, or another request's
   -- correction, is not a retry of this one.
   select ev.id, ev.total_tokens, ev.cost_usd, ev.adjusts_event_id into v_id, v_total, cost_usd, v_adjusts
-  from public.ai_usage_events ev
-  where ev.user_id = v_request.user_id and ev.idempotency_key = p_idempotency_key;
+  from public.ai_usage_event_keys k
+  join public.ai_usage_events ev on ev.id = k.event_id and ev.occurred_at = k.occurred_at
+  where k.user_id = v_request.user_id and k.idempotency_key = p_idempotency_key;
   if found then
     if v_adjusts is distinct from p_event_id then
       perform private.bad_input('idempotency_key', format('is already used by usage event %s, which is not a correction of event %s',
@@ -137,13 +138,23 @@ begin
       to_jsonb(v_sum) -> v_bad));
   end if;
 
+  -- The key, then the event under it (in the request's month, with its time).
+  insert into public.ai_usage_event_keys as k (user_id, idempotency_key, event_id, occurred_at)
+  values (v_request.user_id, p_idempotency_key, nextval('public.ai_usage_events_id_seq'), v_request.occurred_at)
+  on conflict (user_id, idempotency_key) do nothing
+  returning k.event_id into v_id;
+  if v_id is null then
+    -- Taken since the lookup above, by a request recorded meanwhile.
+    perform private.bad_input('idempotency_key', 'is already used by another usage event: a key names one event');
+  end if;
   insert into public.ai_usage_events as ev (
-    user_id, session_id, idempotency_key, provider, model, agent_mode, kind, adjusts_event_id,
+    id, user_id, session_id, idempotency_key, provider, model, agent_mode, kind, adjusts_event_id,
     input_tokens, output_tokens, cached_input_tokens, cache_write_tokens, reasoning_tokens,
     cost_usd, cost_source, status, occurred_at,
     cache_write_1h_tokens, web_search_requests, tool_requests, service_tier, byok, organisation_id)
+  overriding system value
   values (
-    v_request.user_id, v_request.session_id, p_idempotency_key, v_request.provider, v_request.model,
+    v_id, v_request.user_id, v_request.session_id, p_idempotency_key, v_request.provider, v_request.model,
     v_request.agent_mode, 'adjustment', p_event_id,
     p_input_tokens, p_output_tokens, p_cached_input_tokens, p_cache_write_tokens, p_reasoning_tokens,
     p_cost_usd, 'given', v_request.status, v_request.occurred_at,

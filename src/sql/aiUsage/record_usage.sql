@@ -199,8 +199,8 @@ begin
   -- The whole request in one statement: the price in force at the request's
   -- time and the cost, the event, its daily total, the session figures and
   -- the reservation it settles. When the provider is unknown the first step
-  -- yields no row, and when the key was seen before the event insert returns
-  -- nothing; either way nothing is written, and the reason is worked out
+  -- yields no row, and when the key was taken before the key's insert (and so
+  -- the event's) returns nothing; either way nothing is written, and the reason is worked out
   -- below, off the hot path. An unknown user is refused by the events'
   -- foreign key at the end of the statement (SQLSTATE 23503, "Key (user_id)"
   -- in the detail), which undoes every write: no lookup of our own for it.
@@ -235,19 +235,27 @@ begin
         limit 1) mp on p_cost_usd is null and not pr.is_local
       where pr.id = p_provider
     ),
+    -- The key first: a retry finds it taken and writes nothing.
+    k as (
+      insert into public.ai_usage_event_keys as k (user_id, idempotency_key, event_id, occurred_at)
+      select p_user_id, p_idempotency_key, nextval('public.ai_usage_events_id_seq'), v_at
+      from p
+      on conflict (user_id, idempotency_key) do nothing
+      returning k.event_id
+    ),
     e as (
       insert into public.ai_usage_events as ev (
-        user_id, session_id, message_id, reservation_id, idempotency_key, provider, model, agent_mode,
+        id, user_id, session_id, message_id, reservation_id, idempotency_key, provider, model, agent_mode,
         input_tokens, output_tokens, cached_input_tokens, cache_write_tokens, reasoning_tokens,
         cost_usd, cost_source, price_id, latency_ms, status, error_code, occurred_at,
         cache_write_1h_tokens, web_search_requests, tool_requests, service_tier, byok)
+      overriding system value
       select
-        p_user_id, p_session_id, p_message_id, p_reservation_id, p_idempotency_key, p_provider, v_model, p_agent_mode,
+        k.event_id, p_user_id, p_session_id, p_message_id, p_reservation_id, p_idempotency_key, p_provider, v_model, p_agent_mode,
         p_input_tokens, p_output_tokens, p_cached_input_tokens, p_cache_write_tokens, p_reasoning_tokens,
         p.cost, p.source, p.price_id, p_latency_ms, p_status, p_error_code, v_at,
         p_cache_write_1h_tokens, p_web_search_requests, p_tool_requests, p_service_tier, p_byok
-      from p
-      on conflict (user_id, idempotency_key) do nothing
+      from p cross join k
       returning ev.id, ev.total_tokens, ev.cost_usd, ev.cost_source
     ),
     d as (
@@ -352,19 +360,27 @@ begin
         and exists (select 1 from public.organisation_members om
                     where om.organisation_id = p_organisation_id and om.user_id = p_user_id)
     ),
+    -- The key first: a retry finds it taken and writes nothing.
+    k as (
+      insert into public.ai_usage_event_keys as k (user_id, idempotency_key, event_id, occurred_at)
+      select p_user_id, p_idempotency_key, nextval('public.ai_usage_events_id_seq'), v_at
+      from p
+      on conflict (user_id, idempotency_key) do nothing
+      returning k.event_id
+    ),
     e as (
       insert into public.ai_usage_events as ev (
-        user_id, session_id, message_id, reservation_id, idempotency_key, provider, model, agent_mode,
+        id, user_id, session_id, message_id, reservation_id, idempotency_key, provider, model, agent_mode,
         input_tokens, output_tokens, cached_input_tokens, cache_write_tokens, reasoning_tokens,
         cost_usd, cost_source, price_id, latency_ms, status, error_code, occurred_at,
         cache_write_1h_tokens, web_search_requests, tool_requests, service_tier, byok, organisation_id)
+      overriding system value
       select
-        p_user_id, p_session_id, p_message_id, p_reservation_id, p_idempotency_key, p_provider, v_model, p_agent_mode,
+        k.event_id, p_user_id, p_session_id, p_message_id, p_reservation_id, p_idempotency_key, p_provider, v_model, p_agent_mode,
         p_input_tokens, p_output_tokens, p_cached_input_tokens, p_cache_write_tokens, p_reasoning_tokens,
         p.cost, p.source, p.price_id, p_latency_ms, p_status, p_error_code, v_at,
         p_cache_write_1h_tokens, p_web_search_requests, p_tool_requests, p_service_tier, p_byok, p_organisation_id
-      from p
-      on conflict (user_id, idempotency_key) do nothing
+      from p cross join k
       returning ev.id, ev.total_tokens, ev.cost_usd, ev.cost_source
     ),
     -- An organisation's request: its daily total and the member's.
@@ -453,8 +469,9 @@ begin
     -- corrections share the user's keys; a correction's key buys no request.
     return query
       select ev.id, true, ev.cost_usd, ev.cost_source, ev.total_tokens
-      from public.ai_usage_events ev
-      where ev.user_id = p_user_id and ev.idempotency_key = p_idempotency_key and ev.kind = 'request';
+      from public.ai_usage_event_keys k
+      join public.ai_usage_events ev on ev.id = k.event_id and ev.occurred_at = k.occurred_at
+      where k.user_id = p_user_id and k.idempotency_key = p_idempotency_key and ev.kind = 'request';
     if not found then
       perform private.bad_input('idempotency_key', 'is already used by a correction (record_adjustment): a key names one event');
     end if;
