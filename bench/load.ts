@@ -84,6 +84,10 @@ export async function loadHistory(
     users,
   ]);
   const nUsers = users.length;
+  // The months the events fall in get their partitions first, as
+  // run_maintenance would have made them when those months came.
+  await sql.unsafe(`select private.create_usage_partition(date_trunc('month', now(), 'UTC') - make_interval(months => m))
+    from generate_series(0, ${when === 'current' ? 0 : 13}) m`);
   const [row] = await sql.unsafe<{ start: number }[]>(`select coalesce(max(id), 0)::bigint as start from ai_usage_events`);
   const start = Number(row?.start ?? 0);
   const chunk = 250_000;
@@ -114,6 +118,15 @@ export async function loadHistory(
       [first, first + size - 1, nUsers],
     );
     log(`  events: ${done + size} / ${count}`);
+  }
+  // The keys of the idempotency window: this month's events were recorded
+  // just now, so a live database holds a key for each.
+  if (when === 'current') {
+    await sql.unsafe(`insert into ai_usage_event_keys (user_id, idempotency_key, event_id, occurred_at, created_at)
+      select user_id, idempotency_key, id, occurred_at, created_at from ai_usage_events
+      where id >= ${Number(start) + 1} and idempotency_key like 'hist-%'
+      on conflict do nothing`);
+    log('  idempotency keys of the window');
   }
   // Daily totals of exactly those events (bucket 0).
   await sql.unsafe(`insert into ai_usage_daily

@@ -395,3 +395,85 @@ export function recordOrganisationUsage(
 ): Promise<unknown> {
   return sql.unsafe(recordOrganisationUsageSql, [user, nextKey('org'), session, reservation, organisation]);
 }
+
+/** What the log and its neighbours take on disk, in bytes. */
+export interface StorageSizes {
+  events: number;
+  partitions: number;
+  eventsHeap: number;
+  eventsIndexes: Record<string, number>;
+  keys: number;
+  keysBytes: number;
+  dailyRows: number;
+  dailyBytes: number;
+}
+
+export async function storageSizes(sql: Sql): Promise<StorageSizes> {
+  const [row] = await sql.unsafe<{ events: string; partitions: string; heap: string; keys: string; keys_bytes: string; daily_rows: string; daily_bytes: string }[]>(`
+    with parts as (select i.inhrelid from pg_inherits i where i.inhparent = 'public.ai_usage_events'::regclass)
+    select (select count(*) from ai_usage_events)::text as events, (select count(*) from parts)::text as partitions,
+      (select sum(pg_table_size(inhrelid)) from parts)::text as heap,
+      (select count(*) from ai_usage_event_keys)::text as keys, pg_total_relation_size('ai_usage_event_keys')::text as keys_bytes,
+      (select count(*) from ai_usage_daily)::text as daily_rows, pg_total_relation_size('ai_usage_daily')::text as daily_bytes`);
+  const indexes = await sql.unsafe<{ name: string; bytes: string }[]>(`
+    select p.relname as name, sum(pg_relation_size(i.inhrelid))::text as bytes
+    from pg_index x join pg_class p on p.oid = x.indexrelid join pg_inherits i on i.inhparent = x.indexrelid
+    where x.indrelid = 'public.ai_usage_events'::regclass group by 1 order by 1`);
+  return {
+    events: Number(row!.events),
+    partitions: Number(row!.partitions),
+    eventsHeap: Number(row!.heap),
+    eventsIndexes: Object.fromEntries(indexes.map((r) => [r.name, Number(r.bytes)])),
+    keys: Number(row!.keys),
+    keysBytes: Number(row!.keys_bytes),
+    dailyRows: Number(row!.daily_rows),
+    dailyBytes: Number(row!.daily_bytes),
+  };
+}
+
+const mib = (bytes: number) => `${(bytes / 1048576).toFixed(1)} MiB`;
+
+export function describeSizes(s: StorageSizes): string {
+  const indexBytes = Object.values(s.eventsIndexes).reduce((a, b) => a + b, 0);
+  const per = (bytes: number) => (s.events > 0 ? (bytes / s.events).toFixed(0) : '-');
+  return [
+    `${s.events} events in ${s.partitions} partitions: heap ${mib(s.eventsHeap)} (${per(s.eventsHeap)} B/event), indexes ${mib(indexBytes)} (${per(indexBytes)} B/event:`,
+    Object.entries(s.eventsIndexes).map(([name, bytes]) => `${name} ${per(bytes)}`).join(', ') + ')',
+    `; keys ${s.keys} rows ${mib(s.keysBytes)}; daily totals ${s.dailyRows} rows ${mib(s.dailyBytes)}`,
+  ].join(' ');
+}
+
+/**
+ * Retention of the oldest month through run_maintenance's own function,
+ * timed from the client with its commit (where the files go).
+ */
+export async function dropOldestMonth(sql: Sql): Promise<{ month: string; events: number; ms: number }> {
+  const [oldest] = await sql.unsafe<{ name: string; upper: string }[]>(`
+    select i.inhrelid::regclass::text as name, private.usage_partition_upper(i.inhrelid::regclass)::text as upper
+    from pg_inherits i where i.inhparent = 'public.ai_usage_events'::regclass
+      and private.usage_partition_upper(i.inhrelid::regclass) is not null
+    order by private.usage_partition_upper(i.inhrelid::regclass) limit 1`);
+  if (!oldest) throw new Error('bench: no month to drop');
+  const [count] = await sql.unsafe<{ n: string }[]>(`select count(*)::text as n from ${oldest.name}`);
+  const t0 = performance.now();
+  const [dropped] = await sql.unsafe<{ names: string[] }[]>(`select private.drop_usage_partitions(now() - $1::timestamptz) as names`, [oldest.upper]);
+  const ms = performance.now() - t0;
+  if (dropped?.names.length !== 1 || dropped.names[0] !== oldest.name) {
+    throw new Error(`bench: dropping ${oldest.name} dropped ${JSON.stringify(dropped?.names)}`);
+  }
+  return { month: oldest.name.replace(/^.*_(\d{4})_(\d{2})$/, '$1-$2'), events: Number(count!.n), ms };
+}
+
+/** `months` old months (a year back) of `perMonth` events each, in their own partitions. */
+export async function addSmallMonths(sql: Sql, users: string[], months: number, perMonth: number): Promise<void> {
+  for (let m = 0; m < months; m++) {
+    await sql.unsafe(`select private.create_usage_partition(date_trunc('month', now(), 'UTC') - make_interval(months => ${12 - m}))`);
+    await sql.unsafe(
+      `insert into ai_usage_events (user_id, idempotency_key, provider, model, agent_mode, input_tokens, cost_usd, cost_source, status, occurred_at)
+       select ($1::uuid[])[1 + g % array_length($1::uuid[], 1)], 'old-${m}-' || g, 'ollama', 'llama3', 'debug', 10, 0, 'free_local', 'success',
+         date_trunc('month', now(), 'UTC') - make_interval(months => ${12 - m}) + g * interval '1 minute'
+       from generate_series(1, $2::int) g`,
+      [users, perMonth],
+    );
+  }
+}

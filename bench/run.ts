@@ -29,6 +29,7 @@ const opts = parseArgs(process.argv.slice(2));
 const log = (line: string) => console.log(line);
 const figures: Figure[] = [];
 const plans: Record<string, string> = {};
+const sizes: Record<string, ops.StorageSizes> = {};
 const started = Date.now();
 
 function throughputFigure(name: string, measured: LoadResult, baseline: LoadResult, atLeast: number) {
@@ -213,6 +214,12 @@ values (${barePool.session}, ${barePool.user}, nextval('bench.pgbench_message_se
     throughputFigure('5p. append message vs bare message insert (pgbench)', combineRuns(turns.append), combineRuns(turns.bare), 0.6);
   }
 
+  // The reservations the figures above made ahead and did not use would
+  // still hold (hundreds of thousands of holds of a handful of users, which
+  // no real database has): release them, so that figure 3 measures history.
+  await admin.unsafe(`update quota_reservations set status = 'released', resolved_at = now() where status = 'active'`);
+  await admin.unsafe(`vacuum analyze quota_reservations`);
+
   // ---- 3. quota status and reservation: small history vs large -------------
   // Two databases with the same users' activity this month; the second also
   // holds a long past. Measured in alternating rounds (see timePaired).
@@ -270,6 +277,46 @@ values (${barePool.session}, ${barePool.user}, nextval('bench.pgbench_message_se
     await rlsFigure('4a. monthly usage (seed query): RLS vs service_role', ops.monthlyUsageSql, ops.monthlyUsageSql);
     await rlsFigure('4b. list sessions: RLS vs service_role + filter', ops.listSessionsRlsSql, ops.listSessionsFilteredSql);
 
+    // ---- 7. recording with the large history vs the small one --------------
+    // The same calls into each database, in alternating halves: what the
+    // size of the log (its partitions, indexes and keys) costs a write.
+    const largeWriters = crowd.slice(0, c);
+    const smallWriters = smallCrowd.slice(0, c);
+    const largeWriterSessions = await ops.openSessions(admin, largeWriters);
+    const smallWriterSessions = await ops.openSessions(smallSql, smallWriters);
+    const atSize: { large: LoadResult[]; small: LoadResult[] } = { large: [], small: [] };
+    for (let round = 0; round < 2; round++) {
+      atSize.large.push(await runLoad(db.url, c, opts.seconds / 2, (sql, w, i) => ops.recordUsage(sql, largeWriters[w]!, largeWriterSessions[w]!, null, i)));
+      atSize.small.push(await runLoad(small.url, c, opts.seconds / 2, (sql, w, i) => ops.recordUsage(sql, smallWriters[w]!, smallWriterSessions[w]!, null, i)));
+    }
+    throughputFigure(`7. record usage at ${opts.largeEvents} vs ${opts.smallEvents} events`, combineRuns(atSize.large), combineRuns(atSize.small), 0.9);
+
+    // ---- sizes: the log, its indexes and keys, and the daily totals --------
+    sizes.large = await ops.storageSizes(admin);
+    sizes.small = await ops.storageSizes(smallSql);
+
+    // ---- 8. retention of one month: large months vs small months -----------
+    // Three whole months of the large history, one at a time, against three
+    // months of 1,000 events in the small database: dropping a partition is
+    // the same catalog change whatever it holds.
+    await ops.dropOldestMonth(admin); // the oldest is only partly filled
+    await ops.addSmallMonths(smallSql, smallCrowd, 3, 1_000);
+    const largeDrops = [await ops.dropOldestMonth(admin), await ops.dropOldestMonth(admin), await ops.dropOldestMonth(admin)];
+    const smallDrops = [await ops.dropOldestMonth(smallSql), await ops.dropOldestMonth(smallSql), await ops.dropOldestMonth(smallSql)];
+    const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+    const largeDrop = median(largeDrops.map((d) => d.ms));
+    const smallDrop = median(smallDrops.map((d) => d.ms));
+    latencyFigure(
+      `8. retention: drop a month of ${fmt(median(largeDrops.map((d) => d.events)))} vs ${fmt(median(smallDrops.map((d) => d.events)))} events`,
+      largeDrop,
+      smallDrop,
+      2,
+      {
+        absMs: 1000,
+        detail: `client-side, commit included: ${largeDrops.map((d) => `${d.month} ${d.events} events ${fmt(d.ms)} ms`).join(', ')}; small: ${smallDrops.map((d) => `${fmt(d.ms)} ms`).join(', ')}`,
+      },
+    );
+
     // ---- plans of the reads -------------------------------------------------
     const someone = crowd[0]!;
     plans['quota status'] = await ops.explain(admin, ops.quotaStatusSql, someone, 'service_role');
@@ -315,6 +362,7 @@ log(line(header));
 log(widths.map((w) => '-'.repeat(w)).join('  '));
 for (const row of rows) log(line(row));
 for (const f of figures) log(`  ${f.name}: ${f.detail}`);
+for (const [side, size] of Object.entries(sizes)) log(`  sizes (${side} history): ${ops.describeSizes(size)}`);
 log(`\nbench: ${figures.filter((f) => f.pass).length}/${figures.length} targets met in ${fmt((Date.now() - started) / 1000)} s`);
 
 const out = join(dirname(fileURLToPath(import.meta.url)), 'results', 'latest.json');
@@ -330,6 +378,7 @@ writeFileSync(
         name, measured, baseline, ratio, target, pass, unit, detail,
       })),
       plans,
+      sizes,
     },
     null,
     2,

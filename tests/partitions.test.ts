@@ -6,6 +6,7 @@
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { asService, withClaims } from '../src/auth/withClaims.js';
+import { queryRows } from '../src/db.js';
 import { pgErrorOf } from '../src/errors.js';
 import { signUpLocal } from '../src/local/auth.js';
 import { runMaintenance } from '../src/queries/maintenance.js';
@@ -78,14 +79,14 @@ describe('the layout of a migrated database', () => {
     const partition = monthName(new Date());
     for (const role of ['authenticated', 'anon', 'service_role'] as const) {
       const attempt = await withClaims(t.db, { role, sub: role === 'authenticated' ? user : undefined }, (tx) =>
-        tx.execute(sql.raw(`select count(*) from ${partition}`)),
+        queryRows(tx, sql.raw(`select count(*) from ${partition}`)),
       ).catch((e: unknown) => pgErrorOf(e));
       expect(attempt, role).toMatchObject({ code: '42501' });
     }
     const seen = await withClaims(t.db, { role: 'authenticated', sub: user }, (tx) =>
-      tx.execute(sql`select distinct user_id from ai_usage_events`),
+      queryRows<{ user_id: string }>(tx, sql`select distinct user_id from ai_usage_events`),
     );
-    expect([...seen].map((r) => (r as { user_id: string }).user_id)).toEqual([user]);
+    expect(seen.map((r) => r.user_id)).toEqual([user]);
   });
 
   it('a request lands in the partition of its month, a backdated one in its own month', async () => {
@@ -276,7 +277,8 @@ describe('a deployed database whose log is not partitioned yet', () => {
         deployed.query<{ n: string; ids: string; tokens: string; daily: string }>(`select count(*)::text as n, sum(id)::text as ids,
           sum(total_tokens)::text as tokens, (select sum(total_tokens)::text from ai_usage_daily) as daily from ai_usage_events`);
       const [before] = await snapshot();
-      const [{ max_id: maxBefore }] = await deployed.query<{ max_id: string }>(`select max(id)::text as max_id from ai_usage_events`);
+      const [maxRow] = await deployed.query<{ max_id: string }>(`select max(id)::text as max_id from ai_usage_events`);
+      const maxBefore = maxRow!.max_id;
 
       const applied = await deployed.migrateForward();
       expect(applied[0]).toBe('0031_event_log_partitions');
