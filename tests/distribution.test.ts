@@ -38,7 +38,7 @@ const DISTRIBUTION: Record<string, Placement> = {
   profiles: user('id'),
   user_quotas: user(),
   ai_usage_events: user(),
-  ai_usage_event_keys: user('user_id', { future: true }),
+  ai_usage_event_keys: user('user_id'),
   ai_usage_daily: user(),
   agent_sessions: user(),
   agent_messages: user(),
@@ -74,7 +74,7 @@ const KEYS_THAT_CHANGE = [
   'agent_messages_pkey',
   'agent_messages_session_seq_key',
   'agent_sessions_pkey',
-  'ai_usage_events_pkey',
+  'ai_usage_events_id_occurred_at_pk',
   'organisation_invitations_pkey',
   'organisation_invitations_token_key',
   'quota_grants_pkey',
@@ -92,9 +92,6 @@ const KEYS_THAT_CHANGE = [
  */
 const FOREIGN_KEYS_THAT_CHANGE = [
   'agent_messages (session_id) -> agent_sessions (id)',
-  'ai_usage_events (message_id) -> agent_messages (id)',
-  'ai_usage_events (reservation_id) -> quota_reservations (id)',
-  'ai_usage_events (session_id) -> agent_sessions (id)',
   'organisation_invitations (accepted_by) -> profiles (id)',
   'organisation_invitations (invited_by) -> profiles (id)',
   'organisation_member_usage_daily (user_id) -> profiles (id)',
