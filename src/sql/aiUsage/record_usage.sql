@@ -517,6 +517,11 @@ begin
   -- write. When it does not fit (or the row is of another day, or missing),
   -- the attempt is undone, so that no row of the user stays locked by it, and
   -- private.quota_alert_check counts exactly and writes the notifications due.
+  -- The subtransaction is needed even though a plain UPDATE matching no row
+  -- writes nothing: at READ COMMITTED, an UPDATE that meets a row changed by a
+  -- concurrent request locks its newest version before checking the WHERE
+  -- again, and keeps that lock when the check fails (found is false), so
+  -- quota_alert_check would then take the rows out of bucket order (deadlock).
   if p_organisation_id is not null then
     duplicate := false;
     return next;
