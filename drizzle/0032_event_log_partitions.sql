@@ -9,6 +9,7 @@
 --   src/sql/aiUsage/record_adjustment.sql
 --   src/sql/aiUsage/record_usage.sql
 --   src/sql/aiUsage/grants.sql
+--   src/sql/organisations/storage.sql
 
 -- src/sql/shared/partitions_schema.sql
 -- The `partitions` schema holds the partitions of partitioned tables (the
@@ -1493,6 +1494,11 @@ begin
   -- write. When it does not fit (or the row is of another day, or missing),
   -- the attempt is undone, so that no row of the user stays locked by it, and
   -- private.quota_alert_check counts exactly and writes the notifications due.
+  -- The subtransaction is needed even though a plain UPDATE matching no row
+  -- writes nothing: at READ COMMITTED, an UPDATE that meets a row changed by a
+  -- concurrent request locks its newest version before checking the WHERE
+  -- again, and keeps that lock when the check fails (found is false), so
+  -- quota_alert_check would then take the rows out of bucket order (deadlock).
   if p_organisation_id is not null then
     duplicate := false;
     return next;
@@ -1569,3 +1575,12 @@ grant select on table public.ai_usage_daily to authenticated, service_role;
 revoke all on table public.ai_usage_monthly from public, anon, authenticated, service_role;
 --> statement-breakpoint
 grant select on table public.ai_usage_monthly to authenticated, service_role;
+--> statement-breakpoint
+-- src/sql/organisations/storage.sql
+-- Room on each page for updated row versions: every request of an
+-- organisation adds to one of its daily rows and one of the member's, and
+-- with free space on the page those updates stay in place (HOT), as for the
+-- personal daily totals.
+alter table public.organisation_usage_daily set (fillfactor = 80);
+--> statement-breakpoint
+alter table public.organisation_member_usage_daily set (fillfactor = 80);

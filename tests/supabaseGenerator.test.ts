@@ -51,13 +51,14 @@ interface CatalogColumn {
 /** The public schema's tables, views and columns, and its functions. */
 async function catalog(database: TestDatabase) {
   const columns = await database.rows<CatalogColumn>(sql`
-    select c.relname as relation, c.relkind::text as kind, a.attname as column,
+    -- A partitioned table (the event log) is a table to the API; its partitions live outside public.
+    select c.relname as relation, case c.relkind when 'p' then 'r' else c.relkind::text end as kind, a.attname as column,
            format_type(a.atttypid, a.atttypmod) as type, a.attnotnull as not_null,
            (a.attidentity = 'a' or a.attgenerated <> '') as generated_always
       from pg_class c
       join pg_namespace n on n.oid = c.relnamespace
       join pg_attribute a on a.attrelid = c.oid and a.attnum > 0 and not a.attisdropped
-     where n.nspname = 'public' and c.relkind in ('r', 'v')
+     where n.nspname = 'public' and c.relkind in ('r', 'p', 'v')
      order by c.relname, a.attnum`);
   const functions = await database.rows<{ name: string }>(sql`
     select p.proname as name
