@@ -447,21 +447,35 @@ export function describeSizes(s: StorageSizes): string {
  * Retention of the oldest month through run_maintenance's own function,
  * timed from the client with its commit (where the files go).
  */
-export async function dropOldestMonth(sql: Sql): Promise<{ month: string; events: number; ms: number }> {
+export async function dropOldestMonth(sql: Sql): Promise<{ month: string; events: number; bytes: number; statementMs: number; ms: number }> {
   const [oldest] = await sql.unsafe<{ name: string; upper: string }[]>(`
     select i.inhrelid::regclass::text as name, private.usage_partition_upper(i.inhrelid::regclass)::text as upper
     from pg_inherits i where i.inhparent = 'public.ai_usage_events'::regclass
       and private.usage_partition_upper(i.inhrelid::regclass) is not null
     order by private.usage_partition_upper(i.inhrelid::regclass) limit 1`);
   if (!oldest) throw new Error('bench: no month to drop');
-  const [count] = await sql.unsafe<{ n: string }[]>(`select count(*)::text as n from ${oldest.name}`);
+  const [count] = await sql.unsafe<{ n: string; bytes: string }[]>(
+    `select count(*)::text as n, pg_total_relation_size('${oldest.name}')::text as bytes from ${oldest.name}`,
+  );
+  // The statement (the database's work: locks, catalog rows) and the commit
+  // (where the month's files are released) are timed apart.
+  let statementMs = 0;
   const t0 = performance.now();
-  const [dropped] = await sql.unsafe<{ names: string[] }[]>(`select private.drop_usage_partitions(now() - $1::timestamptz) as names`, [oldest.upper]);
+  await sql.begin(async (tx) => {
+    const [dropped] = await tx.unsafe<{ names: string[] }[]>(`select private.drop_usage_partitions(now() - $1::timestamptz) as names`, [oldest.upper]);
+    statementMs = performance.now() - t0;
+    if (dropped?.names.length !== 1 || dropped.names[0] !== oldest.name) {
+      throw new Error(`bench: dropping ${oldest.name} dropped ${JSON.stringify(dropped?.names)}`);
+    }
+  });
   const ms = performance.now() - t0;
-  if (dropped?.names.length !== 1 || dropped.names[0] !== oldest.name) {
-    throw new Error(`bench: dropping ${oldest.name} dropped ${JSON.stringify(dropped?.names)}`);
-  }
-  return { month: oldest.name.replace(/^.*_(\d{4})_(\d{2})$/, '$1-$2'), events: Number(count!.n), ms };
+  return {
+    month: oldest.name.replace(/^.*_(\d{4})_(\d{2})$/, '$1-$2'),
+    events: Number(count!.n),
+    bytes: Number(count!.bytes),
+    statementMs,
+    ms,
+  };
 }
 
 /** `months` old months (a year back) of `perMonth` events each, in their own partitions. */
