@@ -137,9 +137,10 @@ revoke all on function private.ensure_usage_partitions() from public, anon, auth
 
 -- Retention of whole months: drops every partition whose months all lie
 -- more than p_older_than in the past, and returns their names. Dropping a
--- partition is a catalog change and the removal of its files: the same time
--- for a month of ten events or of a billion. The daily totals are separate
--- rows and stay.
+-- partition is a catalog change (no WAL per row, nothing left to vacuum) and
+-- the release of its files at commit, which only the file system's work
+-- makes longer for a bigger month. The daily totals are separate rows and
+-- stay.
 create or replace function private.drop_usage_partitions(p_older_than interval)
 returns text[]
 language plpgsql
