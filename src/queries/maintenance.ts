@@ -30,32 +30,20 @@ export interface MaintenanceRun {
  */
 export async function runMaintenance(db: DbOrTx): Promise<MaintenanceRun> {
   const r = (await withInputErrors(() => callFunction(db, 'run_maintenance'))) as Record<string, unknown>;
-  if (typeof r.skipped === 'string') {
-    return {
-      skipped: true,
-      partitionsMade: 0,
-      defaultPartitionRows: 0,
-      reservationsExpired: 0,
-      sessionsClosed: 0,
-      partitionsDropped: [],
-      keysPurged: 0,
-      reservationsPurged: 0,
-      rateLimitStatesPurged: 0,
-      notificationsPurged: 0,
-      auditEntriesPurged: null,
-    };
-  }
+  const skipped = typeof r.skipped === 'string';
+  // A skipped run reports nothing: every count is 0.
+  const count = (value: unknown) => Number(value ?? 0);
   return {
-    skipped: false,
-    partitionsMade: Number(r.partitions_made),
-    defaultPartitionRows: Number(r.default_partition_rows),
-    reservationsExpired: Number(r.reservations_expired),
-    sessionsClosed: Number(r.sessions_closed),
-    partitionsDropped: (r.partitions_dropped as string[] | null) ?? [],
-    keysPurged: Number(r.keys_purged),
-    reservationsPurged: Number(r.reservations_purged),
-    rateLimitStatesPurged: Number(r.rate_limit_states_purged),
-    notificationsPurged: Number(r.notifications_purged),
+    skipped,
+    partitionsMade: count(r.partitions_made),
+    defaultPartitionRows: count(r.default_partition_rows),
+    reservationsExpired: count(r.reservations_expired),
+    sessionsClosed: count(r.sessions_closed),
+    partitionsDropped: (r.partitions_dropped as string[] | undefined) ?? [],
+    keysPurged: count(r.keys_purged),
+    reservationsPurged: count(r.reservations_purged),
+    rateLimitStatesPurged: count(r.rate_limit_states_purged),
+    notificationsPurged: count(r.notifications_purged),
     auditEntriesPurged: r.audit_entries_purged == null ? null : Number(r.audit_entries_purged),
   };
 }

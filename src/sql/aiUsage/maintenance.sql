@@ -4,7 +4,9 @@
 -- work per run ({{limits.maintenanceBatch}} rows at most per purge), so a run
 -- is short and a backlog drains over the following runs. Runs may overlap
 -- and repeat: a run that finds another in progress returns at once, and
--- every step is right to run again.
+-- every step is right to run again. The audit log's purge
+-- (purge_audit_log, opt-in) is the exception to the bound: it deletes all
+-- it finds in one go.
 --
 -- What it does, and the database settings (ALTER DATABASE ... SET
 -- witchcraft.x = ...) that tune it:
@@ -77,7 +79,6 @@ set search_path = pg_catalog, pg_temp
 security definer
 as $$
 declare
-  v_result jsonb;
   v_idle integer := private.maintenance_setting('session_idle_minutes', {{limits.sessionIdleMinutesDefault}}, 1);
   v_usage_days integer := private.maintenance_setting('usage_retention_days', null, {{limits.usageRetentionMinDays}});
   v_reservation_days integer := private.maintenance_setting('reservation_retention_days', {{limits.reservationRetentionDaysDefault}}, 1);
@@ -139,7 +140,7 @@ begin
     v_audit := public.purge_audit_log(make_interval(days => v_audit_days));
   end if;
 
-  v_result := jsonb_build_object(
+  return jsonb_build_object(
     'partitions_made', v_made,
     'default_partition_rows', v_strays,
     'reservations_expired', v_expired,
@@ -150,7 +151,6 @@ begin
     'rate_limit_states_purged', v_states,
     'notifications_purged', v_notifications,
     'audit_entries_purged', v_audit);
-  return v_result;
 end;
 $$;
 

@@ -60,13 +60,9 @@ begin
   if to_regclass('partitions.' || v_name) is not null then
     return false;
   end if;
-  -- Already covered (by the legacy partition)?
-  if exists (
-      select 1 from pg_inherits i
-      where i.inhparent = 'public.ai_usage_events'::regclass
-        and i.inhrelid <> 'partitions.ai_usage_events_default'::regclass
-        and private.usage_partition_upper(i.inhrelid::regclass) > v_from
-        and pg_get_expr((select c.relpartbound from pg_class c where c.oid = i.inhrelid), i.inhrelid) like '%MINVALUE%') then
+  -- The legacy partition, where there is one, holds everything before its
+  -- upper bound.
+  if private.usage_partition_upper(to_regclass('partitions.ai_usage_events_legacy')) > v_from then
     return false;
   end if;
 
@@ -187,7 +183,6 @@ set search_path = pg_catalog, pg_temp
 security invoker
 as $$
 declare
-  v_legacy constant regclass := null;
   v_count bigint;
   v_last bigint;
   v_upper timestamptz;
