@@ -12,7 +12,8 @@
 -- least {{limits.idempotencyWindowDays}} days after it was first recorded.
 --
 -- The log is append-only for every API role: this function (the owner's
--- rights, service_role only) and account deletion are the only ways out.
+-- rights, service_role only), run_maintenance dropping whole months and
+-- account deletion are the only ways out.
 
 create or replace function public.purge_usage_events(p_older_than interval, p_batch_size integer default 10000)
 returns integer
