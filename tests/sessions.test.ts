@@ -68,6 +68,24 @@ describe('sessions and messages', () => {
     expect((await stamp()) > afterUsage).toBe(true);
   });
 
+  it('an append moves the session without the session trigger, and every rule still holds for direct updates', async () => {
+    const s = await startSession(t.db, { userId: alice, agentMode: 'implement' });
+    await t.rows(sql`update agent_sessions set last_activity_at = now() + interval '10 minutes' where id = ${s.id}`);
+    await appendMessage(t.db, { sessionId: s.id, role: 'user', content: 'Keep going.' });
+    // last_activity_at only moves forward: an append never pulls it back.
+    const [row] = await t.rows<{ ahead: boolean; fresh: boolean; count: number }>(sql`
+      select last_activity_at > now() + interval '9 minutes' as ahead, updated_at > now() - interval '1 minute' as fresh,
+             message_count as count
+      from agent_sessions where id = ${s.id}`);
+    expect(row).toEqual({ ahead: true, fresh: true, count: 1 });
+    // A statement's own update still runs the rules, appends or not.
+    const refused = async (statement: ReturnType<typeof sql>) => pgErrorOf(await t.rows(statement).catch((x: unknown) => x));
+    expect((await refused(sql`update agent_sessions set last_activity_at = started_at - interval '1 minute' where id = ${s.id}`)).message)
+      .toMatch(/last_activity_at: .*agent_sessions_activity_after_start/);
+    expect((await refused(sql`update agent_sessions set status = 'completed', ended_at = now() where id = ${s.id}`)).message)
+      .toMatch(/ended_at: .*agent_sessions_ended_after_activity/);
+  });
+
   it('pages messages in order', async () => {
     const s = await startSession(t.db, { userId: alice, agentMode: 'understand' });
     for (let i = 0; i < 7; i++) await appendMessage(t.db, { sessionId: s.id, role: 'user', content: `m${i}` });

@@ -54,7 +54,9 @@ begin
     tool_call_count = s.tool_call_count + v_tools,
     latency_ms_sum = s.latency_ms_sum + coalesce(new.latency_ms, 0),
     latency_count = s.latency_count + (new.latency_ms is not null)::int,
-    last_activity_at = greatest(s.last_activity_at, now())
+    last_activity_at = greatest(s.last_activity_at, now()),
+    -- The session trigger skips updates made by triggers (this one): stamp here.
+    updated_at = now()
   where s.id = new.session_id
     and s.status = 'active'
     and (v_caller is null or s.user_id = v_caller)

@@ -22,9 +22,14 @@
 -- end, figures non-negative) are checked here rather than as CHECK
 -- constraints: every recorded request and every message rewrites the session
 -- row, and Postgres prepares CHECK expressions again for each statement. A
--- broken rule still fails with SQLSTATE 23514 naming the rule. The trigger
--- fires only for the columns it looks after, so record_usage's update of the
--- figures skips it.
+-- broken rule still fails with SQLSTATE 23514 naming the rule. On an update
+-- the trigger fires only for the columns it looks after, so record_usage's
+-- update of the figures skips it, and only for updates made by a statement,
+-- not by a trigger (pg_trigger_depth() = 0). The one trigger that updates a
+-- session is the message trigger (agent_messages_before_insert): it touches
+-- only an active session's figures and moves last_activity_at forward, which
+-- keeps every rule here by construction, and stamps updated_at itself; so an
+-- append costs no second trigger call. Every insert runs the trigger.
 
 create or replace function private.agent_sessions_life_cycle()
 returns trigger
@@ -151,7 +156,12 @@ comment on function private.agent_sessions_life_cycle() is
 revoke all on function private.agent_sessions_life_cycle() from public, anon, authenticated, service_role;
 
 create or replace trigger agent_sessions_life_cycle
-  before insert or update of id, user_id, agent_mode, title, model, status, client_metadata,
-    started_at, last_activity_at, ended_at, created_at
+  before insert
   on public.agent_sessions
   for each row execute function private.agent_sessions_life_cycle();
+
+create or replace trigger agent_sessions_life_cycle_update
+  before update of id, user_id, agent_mode, title, model, status, client_metadata,
+    started_at, last_activity_at, ended_at, created_at
+  on public.agent_sessions
+  for each row when (pg_trigger_depth() = 0) execute function private.agent_sessions_life_cycle();
