@@ -188,7 +188,9 @@ values (${bare.user}, ${bare.session}, ${bare.reservation}, ${price}, 'pgb-' || 
     for (const p of [bare, rec, hotPool]) await p.checkNotDry();
 
     // Appending: the bare side needs the table's triggers off, so the two
-    // sides run in turns (two each), not interleaved within a round.
+    // sides run in turns (two each), not interleaved within a round: bare,
+    // append, append, bare, so that a machine slowing or speeding up during
+    // the figure weighs on both sides alike.
     const appendUsers = await createUsers(admin, c, 'pgbench-appender');
     const bareSessions = await ops.openSessions(admin, appendUsers);
     const appendPool = await callerPool(admin, 'append', appendUsers, await ops.openSessions(admin, appendUsers), appendUsers.map(() => []));
@@ -205,12 +207,10 @@ values (${barePool.session}, ${barePool.user}, nextval('bench.pgbench_message_se
   'Here is the fix: handle the empty list before indexing.', 40, 800);
 `;
     const turns: { bare: LoadResult[]; append: LoadResult[] } = { bare: [], append: [] };
-    for (let round = 0; round < 2; round++) {
-      turns.bare.push(
-        await ops.withMessageTriggersOff(admin, () => runPgbench(db.url, bareMessageScript, c, opts.seconds / 4)),
-      );
-      turns.append.push(await runPgbench(db.url, appendScript, c, opts.seconds / 4));
-    }
+    const bareTurn = async () =>
+      turns.bare.push(await ops.withMessageTriggersOff(admin, () => runPgbench(db.url, bareMessageScript, c, opts.seconds / 4)));
+    const appendTurn = async () => turns.append.push(await runPgbench(db.url, appendScript, c, opts.seconds / 4));
+    for (const turn of [bareTurn, appendTurn, appendTurn, bareTurn]) await turn();
     throughputFigure('5p. append message vs bare message insert (pgbench)', combineRuns(turns.append), combineRuns(turns.bare), 0.6);
   }
 
