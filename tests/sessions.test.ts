@@ -86,6 +86,25 @@ describe('sessions and messages', () => {
       .toMatch(/ended_at: .*agent_sessions_ended_after_activity/);
   });
 
+  it('the only trigger that updates a session is the message trigger (the session trigger trusts it)', async () => {
+    // The session trigger skips updates made by triggers (pg_trigger_depth() > 0)
+    // because the message trigger keeps the session rules by construction. A
+    // new function that updates sessions must be looked at with that in mind:
+    // this list is every function that does, and which of them are triggers.
+    const rows = await t.rows<{ name: string; trigger: boolean }>(sql`
+      select p.proname as name, p.prorettype = 'trigger'::regtype as trigger
+      from pg_proc p
+      where p.pronamespace in ('public'::regnamespace, 'private'::regnamespace)
+        and p.prosrc ~* 'update[[:space:]]+(public[.])?agent_sessions[[:space:]]'
+      order by 1`);
+    expect(rows).toEqual([
+      { name: 'agent_messages_before_insert', trigger: true },
+      { name: 'close_idle_sessions', trigger: false },
+      { name: 'record_adjustment', trigger: false },
+      { name: 'record_usage', trigger: false },
+    ]);
+  });
+
   it('pages messages in order', async () => {
     const s = await startSession(t.db, { userId: alice, agentMode: 'understand' });
     for (let i = 0; i < 7; i++) await appendMessage(t.db, { sessionId: s.id, role: 'user', content: `m${i}` });
